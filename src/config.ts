@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+/** Tend's configuration, read once from the environment at start and validated. */
+export const Config = z.object({
+  databaseUrl: z.string().url().nullable(),
+  dataDir: z.string().min(1),
+  port: z.coerce.number().int().min(0).max(65535),
+  host: z.string().min(1),
+  publicUrl: z.string().url().nullable(),
+  writeKey: z.string().min(8).optional(),
+  adminToken: z.string().min(16).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+});
+export type Config = z.infer<typeof Config>;
+
+const envNames: Record<keyof Config, string> = {
+  databaseUrl: 'DATABASE_URL',
+  dataDir: 'TEND_DATA_DIR',
+  port: 'PORT',
+  host: 'HOST',
+  publicUrl: 'TEND_PUBLIC_URL',
+  writeKey: 'TEND_WRITE_KEY',
+  adminToken: 'TEND_ADMIN_TOKEN',
+  logLevel: 'LOG_LEVEL',
+};
+
+export class ConfigError extends Error {}
+
+/** Reads the configuration; a bad value fails fast with the variable to fix. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Config.safeParse({
+    databaseUrl: env.DATABASE_URL || null,
+    dataDir: env.TEND_DATA_DIR || './.tend',
+    port: env.PORT || 3000,
+    host: env.HOST || '127.0.0.1',
+    publicUrl: env.TEND_PUBLIC_URL || null,
+    writeKey: env.TEND_WRITE_KEY || undefined,
+    adminToken: env.TEND_ADMIN_TOKEN || undefined,
+    logLevel: env.LOG_LEVEL || 'info',
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = envNames[issue.path[0] as keyof Config] ?? String(issue.path[0]);
+    throw new ConfigError(`configuration: ${name} is not valid: ${issue.message}`);
+  }
+  return parsed.data;
+}

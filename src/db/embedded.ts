@@ -1,0 +1,40 @@
+import { PGlite } from '@electric-sql/pglite';
+import { mkdirSync } from 'node:fs';
+import { TypeOid, parseNumber, type Db, type Queryable, type QueryResult } from './types.ts';
+
+/**
+ * Opens the embedded database (PGlite) in `dataDir`, or in memory when `dataDir` is null.
+ * PGlite has a single connection: it queues queries and runs a transaction exclusively, which is
+ * why a server process holding the folder is the only writer (see cli/lock.ts).
+ */
+export async function openEmbedded(dataDir: string | null): Promise<Db> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const pg = await PGlite.create(dataDir ?? undefined, {
+    parsers: {
+      [TypeOid.int8]: parseNumber,
+      [TypeOid.numeric]: parseNumber,
+      [TypeOid.date]: (v: string) => v,
+    },
+  });
+  const wrap = (q: { query: PGlite['query'] }): Queryable => ({
+    async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      const res = await q.query<T>(sql, params as unknown[]);
+      return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+    },
+  });
+  const base = wrap(pg);
+  return {
+    kind: 'embedded',
+    query: base.query,
+    async exec(sql) {
+      await pg.exec(sql);
+    },
+    transaction(fn) {
+      return pg.transaction((tx) => fn(wrap(tx)));
+    },
+    listen(channel, onPayload) {
+      return pg.listen(channel, onPayload).then((unsub) => () => unsub());
+    },
+    close: () => pg.close(),
+  };
+}

@@ -1,0 +1,82 @@
+import pg from 'pg';
+import { TypeOid, parseNumber, type Db, type Queryable, type QueryResult } from './types.ts';
+
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === TypeOid.int8 || oid === TypeOid.numeric) return parseNumber;
+    if (oid === TypeOid.date) return (v: string) => v;
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+/** Connects a pool to a Postgres server (`DATABASE_URL`). */
+export async function openServer(url: string, options: { max?: number; schema?: string } = {}): Promise<Db> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    types,
+    // A schema of its own lets several Tend installations (or test runs) share one database.
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  // An idle client that loses its server must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  if (options.schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
+    throw new Error(`database schema name "${options.schema}" must be lower-case letters, digits and _`);
+  }
+  const client = await pool.connect(); // fail fast with a clear error when the server is unreachable
+  try {
+    if (options.schema) await client.query(`create schema if not exists ${options.schema}`);
+  } finally {
+    client.release();
+  }
+  const query = async <T>(on: pg.Pool | pg.PoolClient, sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> => {
+    const res = await on.query(sql, params as unknown[]);
+    return { rows: res.rows as T[], rowCount: res.rowCount ?? res.rows.length };
+  };
+  let listener: pg.PoolClient | null = null;
+  const handlers = new Map<string, Set<(payload: string) => void>>();
+  return {
+    kind: 'server',
+    query: (sql, params) => query(pool, sql, params),
+    async exec(sql) {
+      await pool.query(sql);
+    },
+    async transaction(fn) {
+      const c = await pool.connect();
+      try {
+        await c.query('begin');
+        const tx: Queryable = { query: (sql, params) => query(c, sql, params) };
+        const result = await fn(tx);
+        await c.query('commit');
+        return result;
+      } catch (err) {
+        await c.query('rollback').catch(() => {});
+        throw err;
+      } finally {
+        c.release();
+      }
+    },
+    async listen(channel, onPayload) {
+      // One dedicated connection carries every LISTEN of this process.
+      if (!listener) {
+        listener = await pool.connect();
+        listener.on('notification', (n) => handlers.get(n.channel)?.forEach((h) => h(n.payload ?? '')));
+      }
+      let set = handlers.get(channel);
+      if (!set) {
+        set = new Set();
+        handlers.set(channel, set);
+        await listener.query(`listen ${pg.escapeIdentifier(channel)}`);
+      }
+      set.add(onPayload);
+      return async () => {
+        set.delete(onPayload);
+      };
+    },
+    async close() {
+      listener?.release();
+      listener = null;
+      await pool.end();
+    },
+  };
+}

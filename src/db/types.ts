@@ -1,0 +1,31 @@
+/** Rows and a count, the same shape from the embedded database and from a Postgres server. */
+export type QueryResult<T> = { rows: T[]; rowCount: number };
+
+/** Anything that runs parameterised SQL: the database itself or an open transaction. */
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+}
+
+/**
+ * Tend's one port to PostgreSQL. Two implementations: PGlite in process (the default, data in a
+ * folder) and a `pg` pool against a server. Both parse values the same way: bigint and numeric as
+ * JavaScript numbers, timestamps as Date, json as objects, so callers never see the difference.
+ */
+export interface Db extends Queryable {
+  readonly kind: 'embedded' | 'server';
+  /** Runs several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Subscribes to `pg_notify` on a channel; returns the unsubscribe function. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+// OIDs of the types whose default parsing differs between PGlite and node-postgres.
+export const TypeOid = { int8: 20, numeric: 1700, timestamptz: 1184, timestamp: 1114, date: 1082 } as const;
+
+/** int8 and numeric as numbers: Tend's ids stay far below 2^53 and money is rounded to cents. */
+export function parseNumber(value: string): number {
+  return Number(value);
+}

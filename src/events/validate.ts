@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { checkEmail, type EmailCheck } from '../contacts/email-check.ts';
+import { ConsentInput, consentRows, type ConsentRow } from '../contacts/consent.ts';
+import { isTimeZone } from '../contacts/profile.ts';
+import { commerceEvents, isCommerceEvent } from '../catalog/commerce-schema.ts';
+import type { WorkspaceSettings } from '../workspaces/index.ts';
+import { MAX_MESSAGE_BYTES, TrackingMessage } from './schema.ts';
+
+/** A rejected message: its position in the request and what is wrong, naming the field. */
+export type MessageError = { index: number; field: string; message: string };
+
+/** A message that passed every check, in the shape the store writes. */
+export type AcceptedMessage = {
+  index: number;
+  messageId: string;
+  type: TrackingMessage['type'];
+  name: string | null;
+  userId?: string;
+  anonymousId?: string;
+  previousId?: string;
+  properties: Record<string, unknown>;
+  context: Record<string, unknown> | null;
+  occurredAt: Date;
+  profile?: {
+    traits: Record<string, unknown>;
+    email?: { address: string; check: EmailCheck };
+    phone?: string;
+    timezone?: string;
+    locale?: string;
+    consent: ConsentRow[];
+  };
+};
+
+/** Fields of identify traits that Tend keeps in their own columns rather than in `traits`. */
+const PROFILE_FIELDS = new Set(['email', 'phone', 'timezone', 'consent']);
+
+/**
+ * Checks one raw message from the tracking API or an import. Never throws: every problem comes
+ * back as an error naming the field, so the rest of a batch can still be stored.
+ */
+export function validateMessage(
+  raw: unknown,
+  index: number,
+  receivedAt: Date,
+  settings: WorkspaceSettings,
+  defaults: { type?: string; context?: Record<string, unknown> } = {},
+): { ok: true; message: AcceptedMessage } | { ok: false; error: MessageError } {
+  const bad = (field: string, message: string) => ({ ok: false as const, error: { index, field, message } });
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('', 'a message must be a JSON object');
+  const text = JSON.stringify(raw);
+  const size = Buffer.byteLength(text);
+  if (size > MAX_MESSAGE_BYTES) return bad('', `message is ${size} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes (32 KB)`);
+  // PostgreSQL cannot store the NUL character in text or jsonb; say where it is instead of failing the batch.
+  if (text.includes('\\u0000')) return bad(findNul(raw) ?? '', 'contains a NUL character (\\u0000), which cannot be stored');
+  const input = defaults.type && !('type' in raw) ? { ...raw, type: defaults.type } : raw;
+  const parsed = TrackingMessage.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return bad(issue.path.join('.'), describeIssue(issue));
+  }
+  const m = parsed.data;
+  const context = m.context || defaults.context ? { ...defaults.context, ...m.context } : null;
+  const occurredAt = m.timestamp ?? m.originalTimestamp ?? receivedAt;
+  const base = { index, messageId: m.messageId ?? randomUUID(), type: m.type, userId: m.userId, anonymousId: m.anonymousId, context, occurredAt };
+
+  switch (m.type) {
+    case 'track': {
+      const properties = m.properties ?? {};
+      if (isCommerceEvent(m.event)) {
+        const check = commerceEvents[m.event].safeParse(properties);
+        if (!check.success) {
+          const issue = check.error.issues[0]!;
+          return bad(['properties', ...issue.path].join('.'), describeIssue(issue, ['properties']));
+        }
+      }
+      return { ok: true, message: { ...base, name: m.event, properties } };
+    }
+    case 'page':
+    case 'screen':
+      return { ok: true, message: { ...base, name: m.name ?? null, properties: { ...(m.type === 'page' && m.category ? { category: m.category } : {}), ...m.properties } } };
+    case 'group':
+      return { ok: true, message: { ...base, name: m.groupId, properties: { groupId: m.groupId, traits: m.traits ?? {} } } };
+    case 'alias':
+      return { ok: true, message: { ...base, name: null, previousId: m.previousId, properties: { previousId: m.previousId } } };
+    case 'identify': {
+      const traits = m.traits ?? {};
+      const profile: NonNullable<AcceptedMessage['profile']> = { traits: {}, consent: [] };
+      for (const [k, v] of Object.entries(traits)) if (!PROFILE_FIELDS.has(k)) profile.traits[k] = v;
+      if (traits.email !== undefined && traits.email !== null) {
+        if (typeof traits.email !== 'string') return bad('traits.email', 'email must be a string');
+        const check = checkEmail(traits.email);
+        if (settings.emailPolicy === 'reject' && (!check.valid || (check.role && settings.rejectRoleAddresses))) {
+          return bad('traits.email', `email address refused: ${check.reason}${check.suggestion ? ` (did you mean ${check.suggestion}?)` : ''}`);
+        }
+        profile.email = { address: check.normalized ?? traits.email.trim().slice(0, 320), check };
+      }
+      if (traits.phone !== undefined && traits.phone !== null) {
+        if (typeof traits.phone !== 'string' && typeof traits.phone !== 'number') return bad('traits.phone', 'phone must be a string');
+        const phone = normalizePhone(String(traits.phone));
+        if (!phone) return bad('traits.phone', 'phone must have 6 to 15 digits, optionally with a leading +');
+        profile.phone = phone;
+      }
+      const zone = traits.timezone ?? context?.timezone;
+      if (zone !== undefined && zone !== null) {
+        if (typeof zone !== 'string' || !isTimeZone(zone)) return bad(traits.timezone !== undefined ? 'traits.timezone' : 'context.timezone', 'timezone must be an IANA time zone such as Europe/Warsaw');
+        profile.timezone = zone;
+      }
+      if (typeof context?.locale === 'string' && context.locale.length <= 35) profile.locale = context.locale;
+      if (typeof traits.locale === 'string' && traits.locale.length <= 35) profile.locale = traits.locale;
+      if (traits.consent !== undefined) {
+        const consent = ConsentInput.safeParse(traits.consent);
+        if (!consent.success) {
+          const issue = consent.error.issues[0]!;
+          return bad(['traits', 'consent', ...issue.path].join('.'), describeIssue(issue, ['traits', 'consent']));
+        }
+        profile.consent = consentRows(consent.data);
+      }
+      return { ok: true, message: { ...base, name: null, properties: traits, profile } };
+    }
+  }
+}
+
+function findNul(value: unknown, path: string[] = []): string | null {
+  if (typeof value === 'string') return value.includes('\0') ? path.join('.') : null;
+  if (typeof value !== 'object' || value === null) return null;
+  for (const [k, v] of Object.entries(value)) {
+    if (k.includes('\0')) return [...path, k].join('.');
+    const found = findNul(v, [...path, k]);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/** E.164-ish: digits with an optional leading +, separators removed. */
+export function normalizePhone(value: string): string | null {
+  const trimmed = value.trim();
+  const digits = trimmed.replace(/[\s().-]/g, '');
+  return /^\+?[0-9]{6,15}$/.test(digits) ? digits : null;
+}
+
+/** A readable sentence for a schema problem; `prefix` is where the checked value sits. */
+export function describeIssue(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[] = []): string {
+  const path = [...prefix, ...issue.path].map(String).filter((p) => p !== '');
+  const where = path.length > 0 ? path.join('.') : 'value';
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `${where} has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+    case 'too_big':
+      return `${where} is too ${issue.origin === 'string' || issue.origin === 'array' ? 'long' : 'large'} (at most ${String(issue.maximum)})`;
+    case 'too_small':
+      return `${where} is too ${issue.origin === 'string' || issue.origin === 'array' ? 'short' : 'small'} (at least ${String(issue.minimum)})`;
+    case 'invalid_type':
+      return `${where} must be ${issue.expected}`;
+    case 'invalid_union':
+      return `${where} has the wrong type or format`;
+    case 'invalid_value':
+      return `${where} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return `${where}: ${issue.message}`;
+  }
+}

@@ -1,0 +1,31 @@
+import { openDatabase, type Db } from './db/index.ts';
+import { systemClock, type Clock } from './core/clock.ts';
+import type { Config } from './config.ts';
+import { createWorkspaceService } from './workspaces/index.ts';
+import { createIngestService } from './events/index.ts';
+import { createContactService } from './contacts/index.ts';
+import { createCatalogService } from './catalog/index.ts';
+
+/**
+ * The composition root: every service Tend has, built from its explicit dependencies, in one place.
+ * The HTTP server, the CLI and the tests all start from here.
+ */
+export async function createTend(config: Pick<Config, 'databaseUrl' | 'dataDir'>, deps: { clock?: Clock; db?: Db } = {}) {
+  const clock = deps.clock ?? systemClock;
+  const db = deps.db ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
+  const workspaces = createWorkspaceService({ db });
+  const ingest = createIngestService({ db, clock, workspaces });
+  const contacts = createContactService({ db, clock });
+  const catalog = createCatalogService({ db });
+  return {
+    db,
+    clock,
+    workspaces,
+    ingest,
+    contacts,
+    catalog,
+    close: () => db.close(),
+  };
+}
+
+export type Tend = Awaited<ReturnType<typeof createTend>>;

@@ -1,0 +1,57 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { testDatabases } from './helpers/db.ts';
+import { migrate, type Db } from '../src/db/index.ts';
+import { splitStatements } from '../src/db/migrate.ts';
+
+for (const target of testDatabases()) {
+  describe(`database (${target.name})`, () => {
+    let db: Db;
+    before(async () => {
+      db = await target.open();
+    });
+    after(() => db.close());
+
+    it('applies migrations once and parses types the same way', async () => {
+      assert.deepEqual(await migrate(db), []);
+      const { rows } = await db.query<{ n: number; m: number; t: Date; j: { a: number } }>(
+        `select 9007199254740991::bigint as n, 12.34::numeric as m, now() as t, '{"a":1}'::jsonb as j`,
+      );
+      assert.equal(rows[0]!.n, 9007199254740991);
+      assert.equal(rows[0]!.m, 12.34);
+      assert.ok(rows[0]!.t instanceof Date);
+      assert.deepEqual(rows[0]!.j, { a: 1 });
+    });
+
+    it('rolls back a failed transaction', async () => {
+      await db.query(`create table if not exists tx_probe (k text primary key)`);
+      await db.query(`delete from tx_probe where k = 'x'`);
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.query(`insert into tx_probe values ('x')`);
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      const { rows } = await db.query(`select * from tx_probe where k = 'x'`);
+      assert.equal(rows.length, 0);
+    });
+
+    it('delivers notifications', async () => {
+      const got = new Promise<string>((resolve) => {
+        void db.listen('tend_probe', resolve);
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      await db.query(`select pg_notify('tend_probe', 'hello')`);
+      assert.equal(await got, 'hello');
+    });
+  });
+}
+
+describe('splitStatements', () => {
+  it('keeps dollar-quoted bodies whole and drops comment lines', () => {
+    const parts = splitStatements(`-- c\ncreate table a (x int);\ncreate function f() returns int as $$\nselect 1;\n$$ language sql;\n`);
+    assert.equal(parts.length, 2);
+    assert.match(parts[1]!, /select 1;/);
+  });
+});
