@@ -1,6 +1,7 @@
 /**
  * Customer-base ("buy till you die") models: BG/NBD for repeat purchasing, Gamma-Gamma for
- * spend, and the summary of a transaction log that both are fitted on. Pure functions, no I/O.
+ * spend, BG/BB for discrete transaction opportunities, and the summary of a transaction log that
+ * they are fitted on. Pure functions, no I/O.
  */
 export type { RfmData, CompressedRfm } from './rfm.ts';
 export { compressRfm } from './rfm.ts';
@@ -25,8 +26,10 @@ export {
 } from './gammagamma.ts';
 export type { TimeUnit, Transaction, CustomerSummary } from './summary.ts';
 export { summarizeTransactions, dayNumber } from './summary.ts';
-export type { Rng, SimulateBgNbdOptions, SimulatedCustomers } from './simulate.ts';
-export { createRng, simulateBgNbd, simulateGammaGamma } from './simulate.ts';
+export type { BgBbParams, BgBbFit, BgBbData } from './bgbb.ts';
+export { fitBgBb, bgBbCustomerLogLikelihood, bgBbPAlive, bgBbExpectedTransactions } from './bgbb.ts';
+export type { Rng, SimulateBgNbdOptions, SimulatedCustomers, SimulatedBgBb } from './simulate.ts';
+export { createRng, simulateBgNbd, simulateGammaGamma, simulateBgBb } from './simulate.ts';
 export type { Objective, MinimizeOptions, MinimizeResult } from './optimize.ts';
 export { minimize } from './optimize.ts';
 export { lgamma, digamma, hyp2f1 } from './special.ts';

@@ -1,9 +1,10 @@
 /**
- * Seeded simulation of customer bases from the BG/NBD and Gamma-Gamma generative processes, for
+ * Seeded simulation of customer bases from the BG/NBD, Gamma-Gamma and BG/BB generative processes, for
  * checking that the fits recover known parameters and for benchmarks. Same seed, same data.
  */
 import type { BgNbdParams } from './bgnbd.ts';
 import type { GammaGammaParams } from './gammagamma.ts';
+import type { BgBbParams } from './bgbb.ts';
 
 /** A seeded pseudo-random source. */
 export interface Rng {
@@ -193,4 +194,56 @@ export function simulateGammaGamma(params: GammaGammaParams, x: ArrayLike<number
     zbar[i] = rng.gamma(params.p * xi, xi * nu);
   }
   return zbar;
+}
+
+/** Simulated BG/BB customers: the summary, plus the unobserved truth. */
+export interface SimulatedBgBb {
+  x: Float64Array;
+  tx: Float64Array;
+  n: Float64Array;
+  /** 1 if still alive after the n-th opportunity. */
+  alive: Uint8Array;
+  p: Float64Array;
+  theta: Float64Array;
+}
+
+/**
+ * Simulates the BG/BB process (Fader, Hardie & Shang 2010): p ~ Beta(alpha, beta),
+ * theta ~ Beta(gamma, delta); at each of n opportunities an alive customer first dies with
+ * probability theta, and if still alive transacts with probability p.
+ */
+export function simulateBgBb(params: BgBbParams, options: { customers: number; n: number; seed?: number }): SimulatedBgBb {
+  const { customers, n } = options;
+  const rng = createRng(options.seed ?? 1);
+  const out: SimulatedBgBb = {
+    x: new Float64Array(customers),
+    tx: new Float64Array(customers),
+    n: new Float64Array(customers).fill(n),
+    alive: new Uint8Array(customers),
+    p: new Float64Array(customers),
+    theta: new Float64Array(customers),
+  };
+  for (let i = 0; i < customers; i++) {
+    const p = rng.beta(params.alpha, params.beta);
+    const theta = rng.beta(params.gamma, params.delta);
+    let x = 0;
+    let tx = 0;
+    let alive = 1;
+    for (let t = 1; t <= n; t++) {
+      if (rng.uniform() < theta) {
+        alive = 0;
+        break;
+      }
+      if (rng.uniform() < p) {
+        x++;
+        tx = t;
+      }
+    }
+    out.x[i] = x;
+    out.tx[i] = tx;
+    out.alive[i] = alive;
+    out.p[i] = p;
+    out.theta[i] = theta;
+  }
+  return out;
 }
