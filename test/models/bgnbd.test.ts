@@ -140,6 +140,7 @@ test('conditional expected purchases agree with direct integration, including z 
     { r: 2, alpha: 10, a: 1, b: 3 }, // a = 1: the closed form is 0/0
     { r: 2, alpha: 10, a: 1.0004, b: 3 },
     { r: 0.8, alpha: 1, a: 3.5, b: 1 },
+    { r: 1, alpha: 1, a: 0.5, b: 0.5 }, // a + b = 1: for x = 0 the 2F1 has c = 0
   ];
   for (const params of sets) {
     for (const [x, T] of [[0, 0], [0, 30], [3, 38.86], [25, 40]] as const) {

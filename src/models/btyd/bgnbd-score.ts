@@ -31,26 +31,37 @@ function expectedIfAliveRaw(r: number, alpha: number, a: number, b: number, x: n
   return (c / (a - 1)) * (1 - q);
 }
 
-const A_GAP = 1e-3;
-const A_NODES = [-2, -1, 1, 2];
+const GAP = 1e-3;
+const NODES = [-2, -1, 1, 2];
+
+// f(v), or where v is within 1e-3 of a removable singularity `at`, the cubic Lagrange
+// interpolation of f through at -/+ 1e-3 and at -/+ 2e-3 (f is smooth there; the closed form
+// evaluated close to `at` would lose digits to cancellation).
+function nearSingularity(v: number, at: number, f: (v: number) => number): number {
+  if (Math.abs(v - at) >= GAP) return f(v);
+  const u = (v - at) / GAP;
+  let result = 0;
+  for (const ni of NODES) {
+    let weight = 1;
+    for (const nj of NODES) if (nj !== ni) weight *= (u - nj) / (ni - nj);
+    result += weight * f(at + ni * GAP);
+  }
+  return result;
+}
 
 /**
  * Expected purchases in the next t periods for a customer alive at age T with x repeat purchases.
- * At a = 1 the closed form is 0/0 (the expectation is smooth in a), so within 1e-3 of it the
- * value is interpolated (cubic Lagrange) from a = 1 -/+ 1e-3, 1 -/+ 2e-3.
+ * The closed form is 0/0 at a = 1, and for x = 0 also at a + b = 1 (where the 2F1's third
+ * parameter is 0); the expectation is smooth there and is interpolated across both points.
  */
 export function expectedPurchasesIfAlive(params: BgNbdParams, t: number, x: number, T: number): number {
   const { r, alpha, a, b } = params;
   if (t <= 0) return 0;
-  if (Math.abs(a - 1) >= A_GAP) return expectedIfAliveRaw(r, alpha, a, b, x, T, t);
-  const u = (a - 1) / A_GAP;
-  let result = 0;
-  for (const ni of A_NODES) {
-    let weight = 1;
-    for (const nj of A_NODES) if (nj !== ni) weight *= (u - nj) / (ni - nj);
-    result += weight * expectedIfAliveRaw(r, alpha, 1 + ni * A_GAP, b, x, T, t);
-  }
-  return result;
+  return nearSingularity(a, 1, (av) =>
+    x === 0
+      ? nearSingularity(b, 1 - av, (bv) => expectedIfAliveRaw(r, alpha, av, bv, x, T, t))
+      : expectedIfAliveRaw(r, alpha, av, b, x, T, t),
+  );
 }
 
 /** E[Y(t) | x, t_x, T]: expected purchases in the next t periods (eq. 10). */
