@@ -3,6 +3,10 @@ import { z } from 'zod';
 /** Tend's configuration, read once from the environment at start and validated. */
 export const Config = z.object({
   databaseUrl: z.string().url().nullable(),
+  /** A schema of its own on the Postgres server (several installations can share one database). */
+  databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _').optional(),
+  /** Connections per process to the Postgres server. */
+  databasePoolSize: z.coerce.number().int().min(1).max(200),
   dataDir: z.string().min(1),
   port: z.coerce.number().int().min(0).max(65535),
   host: z.string().min(1),
@@ -15,6 +19,8 @@ export type Config = z.infer<typeof Config>;
 
 const envNames: Record<keyof Config, string> = {
   databaseUrl: 'DATABASE_URL',
+  databaseSchema: 'TEND_DATABASE_SCHEMA',
+  databasePoolSize: 'TEND_DATABASE_POOL_SIZE',
   dataDir: 'TEND_DATA_DIR',
   port: 'PORT',
   host: 'HOST',
@@ -30,6 +36,8 @@ export class ConfigError extends Error {}
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = Config.safeParse({
     databaseUrl: env.DATABASE_URL || null,
+    databaseSchema: env.TEND_DATABASE_SCHEMA || undefined,
+    databasePoolSize: env.TEND_DATABASE_POOL_SIZE || 10,
     dataDir: env.TEND_DATA_DIR || './.tend',
     port: env.PORT || 3000,
     host: env.HOST || '127.0.0.1',

@@ -5,18 +5,26 @@ import { createWorkspaceService } from './workspaces/index.ts';
 import { createIngestService } from './events/index.ts';
 import { createContactService } from './contacts/index.ts';
 import { createCatalogService } from './catalog/index.ts';
+import { createSegmentService, createSegmentUpdater } from './segments/index.ts';
 
 /**
  * The composition root: every service Tend has, built from its explicit dependencies, in one place.
  * The HTTP server, the CLI and the tests all start from here.
  */
-export async function createTend(config: Pick<Config, 'databaseUrl' | 'dataDir'>, deps: { clock?: Clock; db?: Db } = {}) {
+export async function createTend(
+  config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'databaseSchema' | 'databasePoolSize'>>,
+  deps: { clock?: Clock; db?: Db } = {},
+) {
   const clock = deps.clock ?? systemClock;
-  const db = deps.db ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
+  const db =
+    deps.db ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema, poolSize: config.databasePoolSize }));
   const workspaces = createWorkspaceService({ db });
   const ingest = createIngestService({ db, clock, workspaces });
   const contacts = createContactService({ db, clock });
   const catalog = createCatalogService({ db });
+  const segments = createSegmentService({ db, clock });
+  const segmentUpdater = createSegmentUpdater(segments);
+  ingest.onIngested((batch) => segmentUpdater.enqueue(batch.workspaceId, batch.contactIds));
   return {
     db,
     clock,
@@ -24,7 +32,12 @@ export async function createTend(config: Pick<Config, 'databaseUrl' | 'dataDir'>
     ingest,
     contacts,
     catalog,
-    close: () => db.close(),
+    segments,
+    segmentUpdater,
+    async close() {
+      await segmentUpdater.flush();
+      await db.close();
+    },
   };
 }
 

@@ -1,0 +1,136 @@
+// Ingestion throughput: events/s through POST /v1/batch into the Postgres server (and the embedded
+// database), with request latency, against the raw speed of multi-row INSERTs of the same rows
+// into the same database, measured in the same run.
+//   npm run bench -- ingest [--events N] [--batch N] [--concurrency N] [--skip-embedded]
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startServerProcess } from './lib/server-process.ts';
+import { fmt, quantile, serverUrl } from './lib/stats.ts';
+
+type Message = Record<string, unknown>;
+
+/** A realistic mix for a shop: product views and page views, some cart adds and identifies. */
+export function makeMessages(count: number, users: number, seed = 1): Message[] {
+  let s = seed >>> 0;
+  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const start = Date.parse('2026-10-01T00:00:00Z');
+  const out: Message[] = [];
+  for (let i = 0; i < count; i++) {
+    const user = `bench-u${Math.floor(rnd() * users)}`;
+    const timestamp = new Date(start + i * 1000).toISOString();
+    const sku = `SKU-${Math.floor(rnd() * 500)}`;
+    const r = rnd();
+    const base = { messageId: `bench-${seed}-${i}`, userId: user, timestamp, context: { ip: '127.0.0.1', userAgent: 'bench' } };
+    if (r < 0.55) out.push({ ...base, type: 'track', event: 'Product Viewed', properties: { sku, name: `Product ${sku}`, price: 19.99, category: 'Coffee' } });
+    else if (r < 0.9) out.push({ ...base, type: 'page', name: 'Category', properties: { path: '/c/coffee', title: 'Coffee', url: 'https://shop.example/c/coffee' } });
+    else if (r < 0.98) out.push({ ...base, type: 'track', event: 'Product Added', properties: { cart_id: `cart-${user}`, sku, price: 19.99, quantity: 1 } });
+    else out.push({ ...base, type: 'identify', traits: { email: `${user}@example.com`, first_name: 'Bench' } });
+  }
+  return out;
+}
+
+async function postAll(url: string, writeKey: string, bodies: string[], concurrency: number) {
+  const auth = `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
+  const latencies: number[] = [];
+  let next = 0;
+  let failed = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        const t0 = performance.now();
+        const res = await fetch(`${url}/v1/batch`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body });
+        const json = (await res.json()) as { accepted?: number };
+        latencies.push(performance.now() - t0);
+        if (res.status !== 200 || !json.accepted) failed++;
+      }
+    }),
+  );
+  return { seconds: (performance.now() - started) / 1000, latencies, failed };
+}
+
+async function rawInsert(url: string, schema: string, messages: Message[], batch: number, concurrency: number) {
+  const pool = new pg.Pool({ connectionString: url, max: concurrency, options: `-c search_path=${schema}` });
+  await pool.query(`create table raw_events (like events including all)`);
+  const rows = messages.map((m, i) => [
+    'default', (i % 20_000) + 1, m.messageId, m.type, (m.event ?? m.name ?? null), JSON.stringify(m.properties ?? m.traits ?? {}), JSON.stringify(m.context), m.timestamp, new Date(),
+  ]);
+  const chunks: unknown[][][] = [];
+  for (let i = 0; i < rows.length; i += batch) chunks.push(rows.slice(i, i + batch));
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < chunks.length) {
+        const chunk = chunks[next++]!;
+        const values = chunk.map((_, r) => `(${Array.from({ length: 9 }, (_, c) => `$${r * 9 + c + 1}`).join(', ')})`).join(', ');
+        await pool.query(
+          `insert into raw_events (workspace_id, contact_id, message_id, type, name, properties, context, occurred_at, received_at) values ${values}`,
+          chunk.flat(),
+        );
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await pool.end();
+  return { seconds };
+}
+
+function report(label: string, events: number, r: { seconds: number; latencies: number[]; failed: number }) {
+  const rate = events / r.seconds;
+  console.log(
+    `${label}: ${fmt(events)} events in ${fmt(r.seconds, 1)} s = ${fmt(rate)} events/s; request latency p50 ${fmt(quantile(r.latencies, 0.5), 1)} ms, p99 ${fmt(quantile(r.latencies, 0.99), 1)} ms${r.failed ? `; ${r.failed} requests FAILED` : ''}`,
+  );
+  return rate;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { events: { type: 'string', default: '200000' }, batch: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '8' }, 'skip-embedded': { type: 'boolean' } },
+  });
+  const events = Number(values.events);
+  const batch = Number(values.batch);
+  const concurrency = Number(values.concurrency);
+  const messages = makeMessages(events, 20_000);
+  const bodies: string[] = [];
+  for (let i = 0; i < messages.length; i += batch) bodies.push(JSON.stringify({ batch: messages.slice(i, i + batch) }));
+  const writeKey = `wk_bench_${randomBytes(8).toString('hex')}`;
+  console.log(`ingest: ${fmt(events)} events, ${batch} per request, ${concurrency} requests in flight, ${fmt(JSON.stringify(bodies[0]).length / 1024, 1)} KB per request`);
+
+  const url = serverUrl();
+  const schema = `bench_ingest_${randomBytes(4).toString('hex')}`;
+  const server = await startServerProcess({ DATABASE_URL: url, TEND_DATABASE_SCHEMA: schema, TEND_WRITE_KEY: writeKey, TEND_DATABASE_POOL_SIZE: String(concurrency + 2) });
+  let tendRate: number;
+  try {
+    tendRate = report('Postgres server, POST /v1/batch', events, await postAll(server.url, writeKey, bodies, concurrency));
+  } finally {
+    await server.stop();
+  }
+  const raw = await rawInsert(url, schema, messages, batch, concurrency);
+  const rawRate = events / raw.seconds;
+  console.log(`Postgres server, raw multi-row INSERT of the same rows (${batch} per statement): ${fmt(rawRate)} rows/s`);
+  console.log(`ratio Tend / raw insert: ${fmt(tendRate / rawRate, 2)} (target ≥ 0.5); target ≥ 20,000 events/s: ${tendRate >= 20_000 ? 'met' : 'NOT met'}`);
+  const cleanup = new pg.Client({ connectionString: url });
+  await cleanup.connect();
+  await cleanup.query(`drop schema ${schema} cascade`);
+  await cleanup.end();
+
+  if (!values['skip-embedded']) {
+    const dir = mkdtempSync(join(tmpdir(), 'tend-bench-'));
+    const embedded = await startServerProcess({ TEND_DATA_DIR: dir, TEND_WRITE_KEY: writeKey, DATABASE_URL: '' });
+    try {
+      report('embedded database, POST /v1/batch', events, await postAll(embedded.url, writeKey, bodies, concurrency));
+    } finally {
+      await embedded.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run(process.argv.slice(2));
