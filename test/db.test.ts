@@ -21,6 +21,8 @@ for (const target of testDatabases()) {
       assert.equal(rows[0]!.m, 12.34);
       assert.ok(rows[0]!.t instanceof Date);
       assert.deepEqual(rows[0]!.j, { a: 1 });
+      const arrays = await db.query<{ ids: number[]; amounts: number[] }>(`select array[1, 2]::bigint[] as ids, array[1.5]::numeric[] as amounts`);
+      assert.deepEqual(arrays.rows[0], { ids: [1, 2], amounts: [1.5] });
     });
 
     it('rolls back a failed transaction', async () => {

@@ -15,7 +15,13 @@ export type IdentityRef = { userId?: string; anonymousId?: string; previousId?: 
  * order, so two batches cannot deadlock), which makes "look up, then create or merge" safe when two
  * batches about the same visitor arrive at once on different connections.
  */
-export async function resolveIdentities(tx: Queryable, workspaceId: string, refs: readonly IdentityRef[], now: Date): Promise<number[]> {
+export async function resolveIdentities(
+  tx: Queryable,
+  workspaceId: string,
+  refs: readonly IdentityRef[],
+  now: Date,
+  onMerge?: (from: number, into: number) => void,
+): Promise<number[]> {
   const userIds = new Set<string>();
   const otherIds = new Set<string>();
   const seen = new Map<string, { first: Date; last: Date }>();
@@ -152,7 +158,10 @@ export async function resolveIdentities(tx: Queryable, workspaceId: string, refs
       [workspaceId, [...newAliases.keys()], [...newAliases.values()].map(canonical)],
     );
   }
-  for (const [from] of merges) await mergeContact(tx, workspaceId, from, canonical(from), now);
+  for (const [from] of merges) {
+    await mergeContact(tx, workspaceId, from, canonical(from), now);
+    onMerge?.(from, canonical(from));
+  }
 
   return refs.map((r) => {
     if (r.userId) return canonical(byUser.get(r.userId)!);

@@ -145,7 +145,7 @@ export function createContactService({ db, clock }: { db: Db; clock: Clock }) {
         const p = [workspaceId, contactId];
         await tx.query(`delete from order_items i using orders o where o.workspace_id = $1 and o.contact_id = $2 and i.workspace_id = $1 and i.order_id = o.order_id`, p);
         await tx.query(`delete from cart_items i using carts c where c.workspace_id = $1 and c.contact_id = $2 and i.workspace_id = $1 and i.cart_id = c.cart_id`, p);
-        for (const table of ['orders', 'carts', 'events', 'contact_aliases', 'contact_consents']) {
+        for (const table of ['orders', 'carts', 'events', 'contact_aliases', 'contact_consents', 'contact_scores', 'segment_memberships', 'push_subscriptions']) {
           await tx.query(`delete from ${table} where workspace_id = $1 and contact_id = $2`, p);
         }
         await tx.query(`delete from contacts where workspace_id = $1 and (id = $2 or merged_into = $2)`, p);

@@ -23,7 +23,7 @@ export interface Db extends Queryable {
 }
 
 // OIDs of the types whose default parsing differs between PGlite and node-postgres.
-export const TypeOid = { int8: 20, numeric: 1700, timestamptz: 1184, timestamp: 1114, date: 1082 } as const;
+export const TypeOid = { int8: 20, numeric: 1700, timestamptz: 1184, timestamp: 1114, date: 1082, int8Array: 1016, numericArray: 1231 } as const;
 
 /** int8 and numeric as numbers: Tend's ids stay far below 2^53 and money is rounded to cents. */
 export function parseNumber(value: string): number {

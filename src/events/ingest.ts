@@ -63,11 +63,13 @@ export function createIngestService({ db, clock, workspaces }: { db: Db; clock: 
   }
 
   async function write(tx: Queryable, workspaceId: string, messages: AcceptedMessage[], receivedAt: Date) {
+    const merged: number[] = [];
     const contactIds = await resolveIdentities(
       tx,
       workspaceId,
       messages.map((m) => ({ userId: m.userId, anonymousId: m.anonymousId, previousId: m.previousId, at: m.occurredAt })),
       receivedAt,
+      (from) => merged.push(from),
     );
     const inserted = await insertEvents(tx, workspaceId, messages, contactIds, receivedAt);
     const fresh = messages.map((m, i) => ({ m, contactId: contactIds[i]!, id: inserted.get(m.messageId) })).filter((x) => x.id !== undefined);
@@ -90,7 +92,8 @@ export function createIngestService({ db, clock, workspaces }: { db: Db; clock: 
     await applyCommerceEvents(tx, workspaceId, commerce, receivedAt);
     const batch: IngestedBatch = {
       workspaceId,
-      contactIds: [...new Set(contactIds)],
+      // Profiles merged away are included: they leave their segments.
+      contactIds: [...new Set([...contactIds, ...merged])],
       events: fresh.map(({ m, contactId, id }) => ({ id: id!, contactId, type: m.type, name: m.name, occurredAt: m.occurredAt, properties: m.properties })),
     };
     return { stored: fresh.length, batch };
