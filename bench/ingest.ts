@@ -47,7 +47,9 @@ async function postAll(url: string, writeKey: string, bodies: string[], concurre
         const res = await fetch(`${url}/v1/batch`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body });
         const json = (await res.json()) as { accepted?: number };
         latencies.push(performance.now() - t0);
-        if (res.status !== 200 || !json.accepted) failed++;
+        if (res.status !== 200 || !json.accepted) {
+          if (failed++ === 0) console.error(`first failed request: ${res.status} ${JSON.stringify(json)}`);
+        }
       }
     }),
   );

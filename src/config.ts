@@ -13,6 +13,8 @@ export const Config = z.object({
   publicUrl: z.string().url().nullable(),
   writeKey: z.string().min(8).optional(),
   adminToken: z.string().min(16).optional(),
+  /** How often every segment is recomputed from scratch (time windows move without events). */
+  segmentRefreshMinutes: z.coerce.number().min(0.05).max(1440),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 export type Config = z.infer<typeof Config>;
@@ -27,6 +29,7 @@ const envNames: Record<keyof Config, string> = {
   publicUrl: 'TEND_PUBLIC_URL',
   writeKey: 'TEND_WRITE_KEY',
   adminToken: 'TEND_ADMIN_TOKEN',
+  segmentRefreshMinutes: 'TEND_SEGMENT_REFRESH_MINUTES',
   logLevel: 'LOG_LEVEL',
 };
 
@@ -44,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: env.TEND_PUBLIC_URL || null,
     writeKey: env.TEND_WRITE_KEY || undefined,
     adminToken: env.TEND_ADMIN_TOKEN || undefined,
+    segmentRefreshMinutes: env.TEND_SEGMENT_REFRESH_MINUTES || 5,
     logLevel: env.LOG_LEVEL || 'info',
   });
   if (!parsed.success) {

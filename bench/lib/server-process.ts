@@ -8,7 +8,7 @@ export type ServerProcess = { url: string; child: ChildProcess; stop(): Promise<
  * event loop (on a 2-core machine they then each get a core, as in production).
  */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['bin/tend.js', 'serve', '--port', '0'], {
+  const child = spawn(process.execPath, [...(process.env.TEND_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.TEND_BENCH_PROFILE] : []), 'bin/tend.js', 'serve', '--port', '0'], {
     cwd: new URL('../../', import.meta.url).pathname,
     env: { ...process.env, LOG_LEVEL: 'silent', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

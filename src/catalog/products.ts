@@ -20,7 +20,9 @@ export type ProductInput = {
  */
 export async function upsertProducts(tx: Queryable, workspaceId: string, products: readonly ProductInput[], now: Date): Promise<void> {
   if (products.length === 0) return;
-  const col = <T>(f: (p: ProductInput) => T) => products.map(f);
+  // Sorted, so concurrent imports lock the same keys in the same order and cannot deadlock.
+  const sorted = [...products].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
+  const col = <T>(f: (p: ProductInput) => T) => sorted.map(f);
   await tx.query(
     `insert into products (workspace_id, sku, name, category, price, currency, url, image_url, lifetime_days, related_skus, upgrade_skus, properties, created_at, updated_at)
      select $1, s, n, c, p, cur, u, i, l,

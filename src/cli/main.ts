@@ -3,11 +3,14 @@ import { CliError, createCliContext, type CliContext } from './context.ts';
 import { serveCommand } from './commands/serve.ts';
 import { demoCommand } from './commands/demo.ts';
 import { keysCommand } from './commands/keys.ts';
+import { importCommand } from './commands/import.ts';
+import { exportCommand } from './commands/export.ts';
+import { segmentsCommand } from './commands/segments.ts';
 
 export type Command = { name: string; summary: string; usage: string; run(argv: string[], ctx: CliContext): Promise<number> };
 
 /** Every `tend` command, in the order `tend help` lists them. */
-export const commands: Command[] = [serveCommand, demoCommand, keysCommand];
+export const commands: Command[] = [serveCommand, demoCommand, keysCommand, importCommand, exportCommand, segmentsCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

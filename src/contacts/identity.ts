@@ -53,7 +53,9 @@ export async function resolveIdentities(
   // Every id that already resolves through an alias (anonymous ids, previous user ids).
   const aliased = new Map<string, number>();
   const aliasRows = await tx.query<{ alias_id: string; contact_id: number }>(
-    `select alias_id, contact_id from contact_aliases where workspace_id = $1 and alias_id = any($2::text[])`,
+    // One primary-key probe per id (see the note on plans below).
+    `select a.alias_id, a.contact_id from unnest($2::text[]) as t(id)
+       cross join lateral (select alias_id, contact_id from contact_aliases where workspace_id = $1 and alias_id = t.id limit 1) a`,
     [workspaceId, allIds],
   );
   for (const r of aliasRows.rows) aliased.set(r.alias_id, r.contact_id);
@@ -64,13 +66,28 @@ export async function resolveIdentities(
   if (toUpsert.length > 0) {
     const firstSeen = toUpsert.map((u) => seen.get(u)!.first);
     const lastSeen = toUpsert.map((u) => seen.get(u)!.last);
+    // Existing profiles are read, not upserted: `on conflict do update` would write a new version
+    // of every contact row in every batch. last_seen_at moves only when it is a minute or more
+    // behind, which keeps a busy visitor's row from being rewritten on every request.
+    // The lateral lookup (one unique-index probe per user id, with `user_id is not null` so the
+    // partial index applies) keeps the plan right even before the table has statistics; a join or
+    // `= any()` let Postgres scan every contact of the workspace while the table was growing. The
+    // update reaches the rows it read by ctid for the same reason; every id of the batch is locked,
+    // so no other writer moves them in between.
     const up = await tx.query<{ id: number; user_id: string }>(
-      `insert into contacts (workspace_id, user_id, first_seen_at, last_seen_at, created_at, updated_at)
-       select $1, u, f, l, $5, $5 from unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) as t(u, f, l)
-       on conflict (workspace_id, user_id) where user_id is not null
-       do update set last_seen_at = greatest(contacts.last_seen_at, excluded.last_seen_at),
-                     first_seen_at = least(contacts.first_seen_at, excluded.first_seen_at)
-       returning id, user_id`,
+      `with input as (select * from unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) as t(u, f, l)),
+       existing as (select c.ctid, c.id, c.user_id, c.first_seen_at, c.last_seen_at, i.f, i.l from input i cross join lateral (select ctid, id, user_id, first_seen_at, last_seen_at from contacts c where c.workspace_id = $1 and c.user_id = i.u and c.user_id is not null limit 1) c),
+       touched as (
+         update contacts c set last_seen_at = greatest(c.last_seen_at, x.l), first_seen_at = least(c.first_seen_at, x.f)
+           from (select * from existing x where x.l >= x.last_seen_at + interval '1 minute' or x.f < x.first_seen_at) x
+          where c.ctid = x.ctid
+         returning c.id),
+       created as (
+         insert into contacts (workspace_id, user_id, first_seen_at, last_seen_at, created_at, updated_at)
+         select $1, u, f, l, $5, $5 from input where u not in (select user_id from existing) order by u
+         on conflict (workspace_id, user_id) where user_id is not null do nothing
+         returning id, user_id)
+       select id, user_id from existing union all select id, user_id from created`,
       [workspaceId, toUpsert, firstSeen, lastSeen, now],
     );
     for (const r of up.rows) byUser.set(r.user_id, r.id);
@@ -82,7 +99,8 @@ export async function resolveIdentities(
   const aliasTargets = [...new Set(aliased.values())];
   if (aliasTargets.length > 0) {
     const k = await tx.query<{ id: number }>(
-      `select id from contacts where workspace_id = $1 and id = any($2::bigint[]) and user_id is not null`,
+      `select c.id from unnest($2::bigint[]) as t(id)
+         cross join lateral (select id from contacts where workspace_id = $1 and id = t.id and user_id is not null limit 1) c`,
       [workspaceId, aliasTargets],
     );
     for (const r of k.rows) known.add(r.id);

@@ -11,7 +11,11 @@ export type ProfilePatch = {
   locale?: string;
 };
 
-/** Applies patches in order; several patches to one contact fold into one update. */
+/**
+ * Applies patches in order; several patches to one contact fold into one update. Rows are found by
+ * a primary-key probe each and updated by ctid, so the plan stays a handful of index lookups even
+ * on a fresh table whose statistics still say it is empty (a join let Postgres scan the workspace).
+ */
 export async function applyProfilePatches(tx: Queryable, workspaceId: string, patches: readonly ProfilePatch[], at: Date): Promise<void> {
   if (patches.length === 0) return;
   const folded = new Map<number, ProfilePatch>();
@@ -30,8 +34,9 @@ export async function applyProfilePatches(tx: Queryable, workspaceId: string, pa
         locale = coalesce(v.locale, c.locale),
         updated_at = $8
        from unnest($2::bigint[], $3::jsonb[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $9::text[])
-            as v(id, traits, email, email_check, phone, timezone, locale)
-      where c.workspace_id = $1 and c.id = v.id`,
+              as v(id, traits, email, email_check, phone, timezone, locale)
+            cross join lateral (select ctid from contacts x where x.workspace_id = $1 and x.id = v.id limit 1) x
+      where c.ctid = x.ctid`,
     [
       workspaceId,
       list.map((p) => p.contactId),

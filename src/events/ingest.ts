@@ -29,6 +29,14 @@ export type IngestOptions = { defaultType?: string; context?: Record<string, unk
 export function createIngestService({ db, clock, workspaces }: { db: Db; clock: Clock; workspaces: WorkspaceService }) {
   const listeners: ((batch: IngestedBatch) => void | Promise<void>)[] = [];
   const settingsCache = new Map<string, { settings: WorkspaceSettings; until: number }>();
+  // Skus known to be in the catalog (per workspace), so product views do not re-insert them.
+  // Filled only after a commit; bounded, and simply forgotten when full.
+  const knownSkus = new Map<string, Set<string>>();
+  const rememberSkus = (workspaceId: string, skus: string[]) => {
+    let set = knownSkus.get(workspaceId);
+    if (!set || set.size > 100_000) knownSkus.set(workspaceId, (set = new Set()));
+    for (const sku of skus) set.add(sku);
+  };
 
   async function settingsOf(workspaceId: string): Promise<WorkspaceSettings> {
     const hit = settingsCache.get(workspaceId);
@@ -57,7 +65,8 @@ export function createIngestService({ db, clock, workspaces }: { db: Db; clock: 
       }
     });
     if (accepted.length === 0) return { accepted: repeated, duplicates: repeated, rejected };
-    const { stored, batch } = await db.transaction((tx) => write(tx, workspaceId, accepted, receivedAt));
+    const { stored, batch, skus } = await db.transaction((tx) => write(tx, workspaceId, accepted, receivedAt));
+    rememberSkus(workspaceId, skus);
     for (const l of listeners) await l(batch);
     return { accepted: accepted.length + repeated, duplicates: accepted.length - stored + repeated, rejected };
   }
@@ -89,14 +98,14 @@ export function createIngestService({ db, clock, workspaces }: { db: Db; clock: 
     }
     await applyProfilePatches(tx, workspaceId, patches, receivedAt);
     await saveConsents(tx, workspaceId, consents, 'identify', receivedAt);
-    await applyCommerceEvents(tx, workspaceId, commerce, receivedAt);
+    const { skus } = await applyCommerceEvents(tx, workspaceId, commerce, receivedAt, knownSkus.get(workspaceId));
     const batch: IngestedBatch = {
       workspaceId,
       // Profiles merged away are included: they leave their segments.
       contactIds: [...new Set([...contactIds, ...merged])],
       events: fresh.map(({ m, contactId, id }) => ({ id: id!, contactId, type: m.type, name: m.name, occurredAt: m.occurredAt, properties: m.properties })),
     };
-    return { stored: fresh.length, batch };
+    return { stored: fresh.length, batch, skus };
   }
 
   return {

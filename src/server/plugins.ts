@@ -1,4 +1,6 @@
 import type { RoutePlugin } from './app.ts';
+import { segmentRoutes } from './segments.ts';
+import { registerImportRoutes } from './imports.ts';
 
 /** Route groups beyond the core tracking and admin APIs, each in its own domain's file. */
-export const extraRoutes: RoutePlugin[] = [];
+export const extraRoutes: RoutePlugin[] = [segmentRoutes, registerImportRoutes];

@@ -4,6 +4,7 @@ import { writeServerLock } from '../lock.ts';
 import { generateDemo } from './demo.ts';
 import type { CliContext } from '../context.ts';
 import { extraRoutes } from '../../server/plugins.ts';
+import { startSegmentScheduler } from '../../segments/index.ts';
 
 export const serveCommand = {
   name: 'serve',
@@ -29,6 +30,10 @@ export const serveCommand = {
     await app.listen({ port, host: ctx.config.host });
     const address = app.server.address();
     const url = `http://${ctx.config.host}:${typeof address === 'object' && address ? address.port : port}`;
+    const scheduler = startSegmentScheduler({
+      db: tend.db, clock: tend.clock, segments: tend.segments, intervalMs: ctx.config.segmentRefreshMinutes * 60_000,
+      log: (line) => app.log.info(line),
+    });
     const release = tend.db.kind === 'embedded' ? writeServerLock(ctx.config.dataDir, { pid: process.pid, url, startedAt: new Date().toISOString() }) : () => {};
     ctx.err.write(`Tend is running at ${url} (database: ${tend.db.kind === 'embedded' ? `embedded, ${ctx.config.dataDir}` : 'Postgres server'})\n`);
     await new Promise<void>((resolve) => {
@@ -38,6 +43,7 @@ export const serveCommand = {
     });
     ctx.err.write('Stopping…\n');
     await app.close();
+    await scheduler.stop();
     await tend.close();
     release();
     return 0;
