@@ -6,7 +6,7 @@ const types = {
     if (oid === TypeOid.int8 || oid === TypeOid.numeric) return parseNumber;
     if (oid === TypeOid.date) return (v: string) => v;
     if (oid === TypeOid.int8Array || oid === TypeOid.numericArray) {
-      const parseArray = pg.types.getTypeParser(oid) as (v: string) => (string | null)[];
+      const parseArray = pg.types.getTypeParser(oid as never) as (v: string) => (string | null)[];
       return (v: string) => parseArray(v).map((x) => (x === null ? null : Number(x)));
     }
     return pg.types.getTypeParser(oid, format);
