@@ -11,4 +11,13 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // The web app and tend.js run in browsers, as plain modern JavaScript without a build step.
+    files: ['web/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'history', 'navigator', 'localStorage', 'screen', 'crypto', 'btoa', 'Blob', 'URL', 'URLSearchParams', 'AbortController', 'fetch', 'setTimeout', 'clearTimeout', 'console', 'Intl'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

@@ -1,0 +1,22 @@
+// Every screen of the web app. To add one, write a module like ./products.js and list it here;
+// a `menu` entry puts it in the navigation (groups appear in the order they are first used).
+import overview from './overview.js';
+import contacts from './contacts.js';
+import contact from './contact.js';
+import events from './events.js';
+import products from './products.js';
+import orders from './orders.js';
+import order from './order.js';
+import { html, mount } from '../lib/html.js';
+import { pageHeader, empty } from '../lib/ui.js';
+
+export const screens = [overview, contacts, contact, events, products, orders, order];
+
+export const notFound = {
+  path: '',
+  nav: null,
+  title: 'Not found',
+  render(view) {
+    mount(view, html`${pageHeader('Page not found')}${empty('There is nothing at this address.', html`Go to the <a href="#/">overview</a>.`)}`);
+  },
+};
