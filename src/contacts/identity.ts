@@ -148,7 +148,8 @@ export async function resolveIdentities(
     }
   }
 
-  const pendingAnon = [...pending];
+  // An anonymous id that a later message of this batch tied to a known profile needs no profile of its own.
+  const pendingAnon = [...pending].filter((a) => !aliased.has(a));
   if (pendingAnon.length > 0) {
     const firstSeen = pendingAnon.map((a) => seen.get(a)!.first);
     const lastSeen = pendingAnon.map((a) => seen.get(a)!.last);

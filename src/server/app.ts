@@ -36,6 +36,7 @@ export async function buildServer(tend: Tend, options: ServerOptions = {}, plugi
     reply.header('access-control-allow-origin', '*');
     reply.header('access-control-allow-headers', 'authorization, content-type');
     reply.header('access-control-allow-methods', 'POST, OPTIONS');
+    reply.header('access-control-max-age', '86400');
     if (request.method === 'OPTIONS') return reply.code(204).send();
   });
   app.options('/v1/*', async (_req, reply) => reply.code(204).send());

@@ -117,6 +117,23 @@ for (const target of testDatabases()) {
       assert.equal(merged.traits.nickname, 'x');
     });
 
+    it('merges an anonymous visit and the identify that follows it in the same batch', async () => {
+      const ws = await server.workspace();
+      const res = await post('/v1/batch', ws.writeKey, {
+        batch: [
+          { type: 'page', anonymousId: 'anon-fast', name: 'Home' },
+          { type: 'identify', anonymousId: 'anon-fast', userId: 'fast', traits: { plan: 'pro' } },
+        ],
+      });
+      assert.equal(res.status, 200);
+      const stats = await admin(ws.adminToken, '/api/stats');
+      assert.equal(stats.body.contacts, 1);
+      const c = (await admin(ws.adminToken, '/api/contacts/by-user/fast')).body as unknown as { id: number; anonymousIds: string[] };
+      assert.deepEqual(c.anonymousIds, ['anon-fast']);
+      const events = (await admin(ws.adminToken, `/api/contacts/${c.id}/events`)).body.events as unknown as unknown[];
+      assert.equal(events.length, 2);
+    });
+
     it('keeps carts and orders current from e-commerce events', async () => {
       const ws = await server.workspace();
       const batch = [

@@ -179,9 +179,7 @@ describe('tend.js in a browser', { skip: skipWithoutChromium }, () => {
     await context.close();
   });
 
-  it('merges the page view of a visitor who identifies at once (page and identify in one batch)', {
-    todo: 'identity resolution does not yet merge an anonymous id seen alone earlier in the same batch',
-  }, async () => {
+  it('merges the page view of a visitor who identifies at once (page and identify in one batch)', async () => {
     const ws = await server.workspace();
     const snippet = `<script>window.tend=window.tend||function(){(tend.q=tend.q||[]).push(arguments)};
       tend('init', ${JSON.stringify(ws.writeKey)}, { host: ${JSON.stringify(server.url)} });
