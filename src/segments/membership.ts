@@ -35,8 +35,11 @@ export async function lockSegments(tx: Queryable, workspaceId: string, ids: read
 }
 
 /**
- * Recomputes a whole segment in one statement: the rule's members (set mode) are materialised once,
- * new members get an open membership row, departed ones have theirs closed. When `emit` is set,
+ * Recomputes a whole segment in one statement: the rule's members (set mode) and the current
+ * members are materialised once and compared with EXCEPT, which is linear whatever the planner
+ * believes about the tables (with `not exists` against a membership table whose statistics still
+ * said "empty", Postgres chose a nested loop and a 30,000-member segment took 100 s).
+ * New members get an open membership row, departed ones have theirs closed. When `emit` is set,
  * "Segment Entered" / "Segment Exited" events are written in the same statement (not on a
  * segment's first build, which would announce every existing member as new).
  */
@@ -47,18 +50,19 @@ export async function recomputeSegment(tx: Queryable, workspaceId: string, segme
   const seg = p.add(segment.id, 'bigint');
   const name = p.add(segment.name, 'text');
   const doEmit = p.add(emit, 'boolean');
-  const { rows } = await tx.query<{ members: number; entered: number[]; exited: number[] }>(
+  const { rows } = await tx.query<{ members: number; changed: number; entered: number[]; exited: number[] }>(
     `with target as materialized (${q.sql}),
+     current as materialized (
+       select contact_id from segment_memberships where workspace_id = $1 and segment_id = ${seg} and exited_at is null),
      entered as (
        insert into segment_memberships (workspace_id, segment_id, contact_id, entered_at)
-       select $1, ${seg}, t.id, ${at} from target t
-        where not exists (select 1 from segment_memberships m where m.workspace_id = $1 and m.segment_id = ${seg} and m.contact_id = t.id and m.exited_at is null)
+       select $1, ${seg}, n.id, ${at} from (select id from target except select contact_id from current) n
        on conflict (workspace_id, segment_id, contact_id) where exited_at is null do nothing
        returning contact_id),
      exited as (
        update segment_memberships m set exited_at = ${at}
-        where m.workspace_id = $1 and m.segment_id = ${seg} and m.exited_at is null
-          and not exists (select 1 from target t where t.id = m.contact_id)
+         from (select contact_id from current except select id from target) g
+        where m.workspace_id = $1 and m.segment_id = ${seg} and m.contact_id = g.contact_id and m.exited_at is null
        returning m.contact_id),
      ev as (
        insert into events (workspace_id, contact_id, message_id, type, name, properties, occurred_at, received_at)
@@ -69,13 +73,14 @@ export async function recomputeSegment(tx: Queryable, workspaceId: string, segme
         where ${doEmit}
        on conflict (workspace_id, message_id) do nothing)
      select (select count(*) from target)::int as members,
+            ((select count(*) from entered) + (select count(*) from exited))::int as changed,
             case when ${doEmit} then array(select contact_id from entered) else '{}' end as entered,
             case when ${doEmit} then array(select contact_id from exited) else '{}' end as exited`,
     p.values,
   );
   const r = rows[0]!;
   await tx.query(`update segments set member_count = $3, last_computed_at = $4 where workspace_id = $1 and id = $2`, [workspaceId, segment.id, r.members, now]);
-  return { members: r.members, entered: r.entered, exited: r.exited };
+  return { members: r.members, changed: r.changed, entered: r.entered, exited: r.exited };
 }
 
 /**
@@ -98,13 +103,19 @@ export async function updateContacts(tx: Queryable, workspaceId: string, segment
     },
   };
   const columns = segments.map((s, i) => `${compileRule(s.rule, ctx)} as m${i}`);
+  // Rows are reached by per-id index probes (lateral … offset 0 keeps Postgres from turning them
+  // into a join it might plan as a scan when statistics are stale).
   const evaluated = await tx.query<Record<string, unknown> & { id: number }>(
-    `select c.id, ${columns.join(', ')} from contacts c where c.workspace_id = ${ws} and c.merged_into is null and c.id = any(${ids})`,
+    `select c.id, ${columns.join(', ')}
+       from unnest(${ids}) as t(id)
+       cross join lateral (select * from contacts c where c.workspace_id = ${ws} and c.id = t.id and c.merged_into is null offset 0) c`,
     params.values,
   );
   const current = await tx.query<{ segment_id: number; contact_id: number }>(
-    `select segment_id, contact_id from segment_memberships
-      where workspace_id = $1 and contact_id = any($2::bigint[]) and segment_id = any($3::bigint[]) and exited_at is null`,
+    `select m.segment_id, m.contact_id from unnest($2::bigint[]) as t(id)
+       cross join lateral (select segment_id, contact_id from segment_memberships
+                            where workspace_id = $1 and contact_id = t.id and exited_at is null offset 0) m
+      where m.segment_id = any($3::bigint[])`,
     [workspaceId, contactIds, segments.map((s) => s.id)],
   );
   const isMember = new Set(current.rows.map((r) => `${r.segment_id}:${r.contact_id}`));
@@ -130,8 +141,11 @@ export async function updateContacts(tx: Queryable, workspaceId: string, segment
   }
   if (exited.length > 0) {
     await tx.query(
-      `update segment_memberships m set exited_at = $2 from unnest($3::bigint[], $4::bigint[]) as t(s, c)
-        where m.workspace_id = $1 and m.segment_id = t.s and m.contact_id = t.c and m.exited_at is null`,
+      `update segment_memberships m set exited_at = $2
+         from unnest($3::bigint[], $4::bigint[]) as t(s, c)
+         cross join lateral (select ctid from segment_memberships x
+                              where x.workspace_id = $1 and x.segment_id = t.s and x.contact_id = t.c and x.exited_at is null limit 1) x
+        where m.ctid = x.ctid`,
       [workspaceId, now, exited.map((e) => e.seg), exited.map((e) => e.id)],
     );
   }

@@ -74,6 +74,9 @@ export function createSegmentService({ db, clock }: { db: Db; clock: Clock }) {
     });
     const ms = Math.round(performance.now() - started);
     await db.query(`update segments set last_compute_ms = $3 where workspace_id = $1 and id = $2`, [workspaceId, id, ms]);
+    // A large change makes the membership table's statistics stale at once; refreshing them now
+    // (a sampled, cheap ANALYZE) keeps the next plans right instead of waiting for autovacuum.
+    if (r.changed > 10_000) await db.query(`analyze segment_memberships`);
     await notify(workspaceId, [{ segmentId: id, segmentName: segment.name, entered: r.entered, exited: r.exited }].filter((c) => c.entered.length + c.exited.length > 0));
     return { members: r.members, entered: r.entered.length, exited: r.exited.length, ms };
   }
