@@ -18,7 +18,10 @@ export type RoutePlugin = (routes: RouteRegistry, tend: Tend, app: FastifyInstan
  * kind (malformed JSON, wrong content type, oversized bodies) gets a 4xx with a JSON error, never a 500.
  */
 export async function buildServer(tend: Tend, options: ServerOptions = {}, plugins: RoutePlugin[] = []): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024, trustProxy: true });
+  const logger = options.logger ?? false;
+  const verbose = typeof logger === 'object' && (logger.level === 'debug' || logger.level === 'trace');
+  // One line per request only when asked for (LOG_LEVEL=debug): a tracking endpoint sees thousands.
+  const app = Fastify({ logger, bodyLimit: 1024 * 1024, trustProxy: true, disableRequestLogging: !verbose });
 
   // Browsers send tracking calls from the shop's own domain, sometimes as text/plain (sendBeacon).
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {

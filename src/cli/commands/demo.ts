@@ -10,7 +10,7 @@ import { CliError, type CliContext } from '../context.ts';
  * Creates the demo shop through the same ingestion path as real data: the catalog, then every
  * event in time order, in batches of 500 as a Segment client would send them.
  */
-export async function generateDemo(tend: Tend, options: DemoOptions, ctx: Pick<CliContext, 'err'>, workspaceId = DEFAULT_WORKSPACE_ID) {
+export async function generateDemo(tend: Tend, options: DemoOptions, ctx: Pick<CliContext, 'err'>, workspaceId = DEFAULT_WORKSPACE_ID, signal?: AbortSignal) {
   const products = demoCatalog(options.seed);
   await tend.db.transaction((tx) => upsertProducts(tx, workspaceId, products, tend.clock.now()));
   const progress = createProgress(`Demo shop (${options.customers.toLocaleString('en')} customers, ${options.months} months)`, null, ctx.err);
@@ -25,6 +25,7 @@ export async function generateDemo(tend: Tend, options: DemoOptions, ctx: Pick<C
     batch = [];
   };
   for (const message of demoMessages(options)) {
+    if (signal?.aborted) break;
     batch.push(message);
     if (batch.length === 500) await flush();
   }

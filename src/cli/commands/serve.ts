@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { buildServer } from '../../server/app.ts';
 import { writeServerLock } from '../lock.ts';
 import { generateDemo } from './demo.ts';
+import { DEFAULT_WORKSPACE_ID } from '../../workspaces/index.ts';
 import type { CliContext } from '../context.ts';
 import { extraRoutes } from '../../server/plugins.ts';
 import { startSegmentScheduler } from '../../segments/index.ts';
@@ -22,10 +23,6 @@ export const serveCommand = {
           `  admin token (web app and /api, Bearer):          ${issued.adminToken}\n\n`,
       );
     }
-    if (values.demo) {
-      const { rows } = await tend.db.query<{ n: number }>(`select count(*)::int as n from contacts where workspace_id = 'default'`);
-      if (rows[0]!.n === 0) await generateDemo(tend, { customers: 2000, months: 12, seed: 1 }, ctx);
-    }
     const app = await buildServer(tend, { logger: ctx.config.logLevel === 'silent' ? false : { level: ctx.config.logLevel } }, extraRoutes);
     await app.listen({ port, host: ctx.config.host });
     const address = app.server.address();
@@ -36,13 +33,29 @@ export const serveCommand = {
     });
     const release = tend.db.kind === 'embedded' ? writeServerLock(ctx.config.dataDir, { pid: process.pid, url, startedAt: new Date().toISOString() }) : () => {};
     ctx.err.write(`Tend is running at ${url} (database: ${tend.db.kind === 'embedded' ? `embedded, ${ctx.config.dataDir}` : 'Postgres server'})\n`);
+    // The demo shop fills in the background, through the same ingestion path as real data, so the
+    // web app can be opened at once and its numbers grow while it loads.
+    let demo: Promise<unknown> = Promise.resolve();
+    const stopDemo = new AbortController();
+    if (values.demo) {
+      const { rows } = await tend.db.query<{ n: number }>(`select count(*)::int as n from contacts where workspace_id = 'default'`);
+      if (rows[0]!.n === 0) {
+        ctx.err.write('Filling the default workspace with a demo shop (1,000 customers, 12 months of history) …\n');
+        demo = generateDemo(tend, { customers: 1000, months: 12, seed: 1 }, ctx, DEFAULT_WORKSPACE_ID, stopDemo.signal).then(
+          (r) => ctx.err.write(`Demo shop ready: ${r.products} products, ${r.events.toLocaleString('en')} events. Open ${url}\n`),
+          (err: Error) => ctx.err.write(`Demo shop failed: ${err.message}\n`),
+        );
+      }
+    }
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
     ctx.err.write('Stopping…\n');
+    stopDemo.abort();
     await app.close();
+    await demo;
     await scheduler.stop();
     await tend.close();
     release();
