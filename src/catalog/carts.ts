@@ -113,19 +113,27 @@ export async function applyCartEvents(tx: Queryable, ws: string, events: readonl
 
   const dirty = [...carts.values()].filter((c) => c.dirty);
   if (dirty.length === 0) return;
-  await tx.query(
-    `insert into carts (workspace_id, cart_id, contact_id, status, coupon, order_id, created_at, updated_at)
-     select $1, id, c, s, cp, o, ca, ua from unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[]) as t(id, c, s, cp, o, ca, ua)
-     on conflict (workspace_id, cart_id) do update set status = excluded.status, coupon = excluded.coupon, order_id = excluded.order_id, updated_at = excluded.updated_at`,
-    [ws, dirty.map((c) => c.id), dirty.map((c) => c.contactId), dirty.map((c) => c.status), dirty.map((c) => c.coupon), dirty.map((c) => c.orderId), dirty.map((c) => c.createdAt), dirty.map((c) => c.updatedAt)],
-  );
-  await tx.query(`delete from cart_items where workspace_id = $1 and cart_id = any($2::text[])`, [ws, dirty.map((c) => c.id)]);
   const lines = dirty.flatMap((c) => [...c.items].map(([sku, i]) => ({ cart: c.id, sku, ...i })));
-  if (lines.length > 0) {
-    await tx.query(
-      `insert into cart_items (workspace_id, cart_id, sku, quantity, unit_price, added_at)
-       select $1, c, s, q, p, a from unnest($2::text[], $3::text[], $4::int[], $5::numeric[], $6::timestamptz[]) as t(c, s, q, p, a)`,
-      [ws, lines.map((l) => l.cart), lines.map((l) => l.sku), lines.map((l) => l.quantity), lines.map((l) => l.price), lines.map((l) => l.addedAt)],
-    );
-  }
+  // One statement writes the carts and their items: upsert the lines each cart has now and delete
+  // the ones it no longer has (disjoint rows, so the two can share a statement).
+  await tx.query(
+    `with carts_written as (
+       insert into carts (workspace_id, cart_id, contact_id, status, coupon, order_id, created_at, updated_at)
+       select $1, id, c, s, cp, o, ca, ua from unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[]) as t(id, c, s, cp, o, ca, ua)
+       on conflict (workspace_id, cart_id) do update set status = excluded.status, coupon = excluded.coupon, order_id = excluded.order_id, updated_at = excluded.updated_at
+       returning 1),
+     lines as (select * from unnest($9::text[], $10::text[], $11::int[], $12::numeric[], $13::timestamptz[]) as t(c, s, q, p, a)),
+     removed as (
+       delete from cart_items i where i.workspace_id = $1 and i.cart_id = any($2::text[])
+          and not exists (select 1 from lines l where l.c = i.cart_id and l.s = i.sku)
+       returning 1)
+     insert into cart_items (workspace_id, cart_id, sku, quantity, unit_price, added_at)
+     select $1, c, s, q, p, a from lines
+     on conflict (workspace_id, cart_id, sku) do update set quantity = excluded.quantity, unit_price = excluded.unit_price`,
+    [
+      ws, dirty.map((c) => c.id), dirty.map((c) => c.contactId), dirty.map((c) => c.status), dirty.map((c) => c.coupon), dirty.map((c) => c.orderId),
+      dirty.map((c) => c.createdAt), dirty.map((c) => c.updatedAt),
+      lines.map((l) => l.cart), lines.map((l) => l.sku), lines.map((l) => l.quantity), lines.map((l) => l.price), lines.map((l) => l.addedAt),
+    ],
+  );
 }
