@@ -6,11 +6,12 @@ import { keysCommand } from './commands/keys.ts';
 import { importCommand } from './commands/import.ts';
 import { exportCommand } from './commands/export.ts';
 import { segmentsCommand } from './commands/segments.ts';
+import { recommendCommand } from './commands/recommend.ts';
 
 export type Command = { name: string; summary: string; usage: string; run(argv: string[], ctx: CliContext): Promise<number> };
 
 /** Every `tend` command, in the order `tend help` lists them. */
-export const commands: Command[] = [serveCommand, demoCommand, keysCommand, importCommand, exportCommand, segmentsCommand];
+export const commands: Command[] = [serveCommand, demoCommand, keysCommand, importCommand, exportCommand, segmentsCommand, recommendCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,6 +1,7 @@
 import type { RoutePlugin } from './app.ts';
 import { segmentRoutes } from './segments.ts';
 import { registerImportRoutes } from './imports.ts';
+import { recommendationRoutes } from './recommendations.ts';
 
 /** Route groups beyond the core tracking and admin APIs, each in its own domain's file. */
-export const extraRoutes: RoutePlugin[] = [segmentRoutes, registerImportRoutes];
+export const extraRoutes: RoutePlugin[] = [segmentRoutes, registerImportRoutes, recommendationRoutes];
