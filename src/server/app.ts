@@ -1,5 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { readFile } from 'node:fs/promises';
+import sjson from 'secure-json-parse';
 import type { Tend } from '../tend.ts';
 import { createAuthenticator } from './auth.ts';
 import { createRouteRegistry, sendProblem, type RouteRegistry } from './routes.ts';
@@ -23,14 +24,21 @@ export async function buildServer(tend: Tend, options: ServerOptions = {}, plugi
   // One line per request only when asked for (LOG_LEVEL=debug): a tracking endpoint sees thousands.
   const app = Fastify({ logger, bodyLimit: 1024 * 1024, trustProxy: true, disableRequestLogging: !verbose });
 
-  // Browsers send tracking calls from the shop's own domain, sometimes as text/plain (sendBeacon).
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
+  // JSON, and JSON sent as text/plain (browsers' sendBeacon). An empty body is no body: clients
+  // often send a JSON content type with DELETE and GET.
+  const parseJson = (_req: unknown, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
+    const text = body.toString();
+    if (text.trim() === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(body as string));
-    } catch {
-      done(Object.assign(new Error('the request body is not valid JSON'), { statusCode: 400 }), undefined);
+      // As Fastify's own parser: `__proto__` and `constructor.prototype` keys are dropped.
+      done(null, sjson.parse(text, null, { protoAction: 'remove', constructorAction: 'remove' }));
+    } catch (err) {
+      done(Object.assign(new Error(`malformed JSON: ${(err as Error).message}`), { statusCode: 400 }));
     }
-  });
+  };
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, parseJson);
   // CSV uploads stream straight into the importer, whatever their size.
   app.addContentTypeParser('text/csv', (_req, payload, done) => done(null, payload));
 

@@ -182,6 +182,11 @@ for (const target of testDatabases()) {
         assert.equal(res.status, status, `${name}: ${JSON.stringify(body)}`);
         assert.match(body.error, pattern, name);
       }
+      const poisoned = await post('/v1/identify', ws.writeKey, '{"userId":"proto","traits":{"__proto__":{"admin":true},"constructor":{"prototype":{"admin":true}},"ok":1}}');
+      assert.equal(poisoned.status, 200);
+      const p = (await admin(ws.adminToken, '/api/contacts/by-user/proto')).body as unknown as { traits: Record<string, unknown> };
+      assert.deepEqual(p.traits, { ok: 1 });
+      assert.equal(({} as Record<string, unknown>).admin, undefined);
       const hostile = '<script>alert(1)</script>\'; drop table contacts; --';
       const res = await post('/v1/identify', ws.writeKey, { userId: hostile, traits: { first_name: hostile, [hostile]: hostile } });
       assert.equal(res.status, 200);
