@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { readFile } from 'node:fs/promises';
 import sjson from 'secure-json-parse';
 import type { Tend } from '../tend.ts';
@@ -22,7 +22,7 @@ export async function buildServer(tend: Tend, options: ServerOptions = {}, plugi
   const logger = options.logger ?? false;
   const verbose = typeof logger === 'object' && (logger.level === 'debug' || logger.level === 'trace');
   // One line per request only when asked for (LOG_LEVEL=debug): a tracking endpoint sees thousands.
-  const app = Fastify({ logger, bodyLimit: 1024 * 1024, trustProxy: true, disableRequestLogging: !verbose });
+  const app = Fastify({ logger, bodyLimit: 1024 * 1024, trustProxy: true, logController: new LogController({ disableRequestLogging: !verbose }) });
 
   // JSON, and JSON sent as text/plain (browsers' sendBeacon). An empty body is no body: clients
   // often send a JSON content type with DELETE and GET.
