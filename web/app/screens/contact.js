@@ -1,5 +1,5 @@
-// A contact: profile and email check, traits, consent, anonymous ids, orders and carts with their
-// items, the event timeline; GDPR export and erase.
+// A contact: profile and email check, segments, traits, consent, anonymous ids, orders and carts
+// with their items, the event timeline; GDPR export and erase.
 import { html, mount } from '../lib/html.js';
 import { pageHeader, loading, errorBox, empty, time, badge, statusBadge, emailBadges, confirmDialog, toast } from '../lib/ui.js';
 import { contactLabel, formatDate, formatMoney, formatNumber, display } from '../lib/format.js';
@@ -24,6 +24,15 @@ function profile(c) {
       ${field('First seen', formatDate(c.firstSeenAt))}
       ${field('Last seen', formatDate(c.lastSeenAt))}
     </dl></section>`;
+}
+
+/** The segments the contact is in now; `list` is an error when they could not be loaded. */
+function segments(list) {
+  return html`<section class="card" data-section="segments"><div class="card-header"><h2>Segments</h2>${Array.isArray(list) ? html`<span class="muted small">${list.length}</span>` : ''}</div>
+    ${!Array.isArray(list) ? html`<div class="pad">${errorBox(list, 'Segments could not be loaded')}</div>`
+      : list.length === 0 ? html`<p class="muted pad">Not in any segment.</p>`
+      : html`<ul class="segment-memberships">${list.map((s) => html`<li><a href="${toHash(`/segments/${s.id}`)}">${s.name}</a><span class="muted small">entered ${time(s.enteredAt)}</span></li>`)}</ul>`}
+  </section>`;
 }
 
 function traits(c) {
@@ -100,12 +109,14 @@ export default {
     const back = { href: '#/contacts', label: 'Contacts' };
     mount(view, html`${pageHeader('Contact', { back })}${loading()}`);
     const id = Number(params.id);
-    let c, commerce, events;
+    let c, commerce, events, memberships;
     try {
-      [c, commerce, { events }] = await Promise.all([
+      [c, commerce, { events }, memberships] = await Promise.all([
         api.get(`/api/contacts/${encodeURIComponent(params.id)}`),
         api.get(`/api/contacts/${encodeURIComponent(params.id)}/orders`),
         api.get(`/api/contacts/${encodeURIComponent(params.id)}/events`, { limit: EVENTS_PAGE }),
+        // Segments that cannot be loaded show as an error in their panel, not over the whole page.
+        api.get(`/api/contacts/${encodeURIComponent(params.id)}/segments`).then((r) => r.segments, (error) => (error.name === 'AbortError' ? Promise.reject(error) : error)),
       ]);
     } catch (error) {
       if (error.name === 'AbortError') throw error;
@@ -130,7 +141,7 @@ export default {
         <div><span class="stat-label">Last seen</span><strong>${time(c.lastSeenAt)}</strong></div>
       </div>
       <div class="detail-grid">
-        <div class="detail-side">${profile(c)}${consent(c)}${anonymousIds(c)}${traits(c)}</div>
+        <div class="detail-side">${profile(c)}${segments(memberships)}${consent(c)}${anonymousIds(c)}${traits(c)}</div>
         <div class="detail-main">${orders(commerce.orders, details)}${carts(commerce.carts)}
           <section class="card" data-section="activity"><div class="card-header"><h2>Activity</h2></div>
             <ul class="timeline"></ul>

@@ -3,6 +3,9 @@
 import overview from './overview.js';
 import contacts from './contacts.js';
 import contact from './contact.js';
+import segments from './segments.js';
+import { newSegment, editSegment } from './segment-form.js';
+import segment from './segment.js';
 import events from './events.js';
 import products from './products.js';
 import orders from './orders.js';
@@ -10,7 +13,8 @@ import order from './order.js';
 import { html, mount } from '../lib/html.js';
 import { pageHeader, empty } from '../lib/ui.js';
 
-export const screens = [overview, contacts, contact, events, products, orders, order];
+// /segments/new comes before /segments/:id, which would match it too.
+export const screens = [overview, contacts, contact, segments, newSegment, editSegment, segment, events, products, orders, order];
 
 export const notFound = {
   path: '',
