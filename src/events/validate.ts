@@ -56,7 +56,7 @@ export function validateMessage(
   const input = defaults.type && !('type' in raw) ? { ...raw, type: defaults.type } : raw;
   const parsed = TrackingMessage.safeParse(input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = innermostIssue(parsed.error.issues[0]!);
     return bad(issue.path.join('.'), describeIssue(issue));
   }
   const m = parsed.data;
@@ -70,7 +70,7 @@ export function validateMessage(
       if (isCommerceEvent(m.event)) {
         const check = commerceEvents[m.event].safeParse(properties);
         if (!check.success) {
-          const issue = check.error.issues[0]!;
+          const issue = innermostIssue(check.error.issues[0]!);
           return bad(['properties', ...issue.path].join('.'), describeIssue(issue, ['properties']));
         }
       }
@@ -111,7 +111,7 @@ export function validateMessage(
       if (traits.consent !== undefined) {
         const consent = ConsentInput.safeParse(traits.consent);
         if (!consent.success) {
-          const issue = consent.error.issues[0]!;
+          const issue = innermostIssue(consent.error.issues[0]!);
           return bad(['traits', 'consent', ...issue.path].join('.'), describeIssue(issue, ['traits', 'consent']));
         }
         profile.consent = consentRows(consent.data);
@@ -139,6 +139,20 @@ export function normalizePhone(value: string): string | null {
   return /^\+?[0-9]{6,15}$/.test(digits) ? digits : null;
 }
 
+/**
+ * The most telling issue inside a union's failure: of the alternatives, the one that got furthest
+ * into the value ("value.0 must be string" rather than "value has the wrong type"), with its path
+ * made absolute. Other issues are returned as they are.
+ */
+export function innermostIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union' || (issue as { options?: unknown }).options) return issue;
+  const deepest = issue.errors
+    .map((e) => e[0])
+    .filter((e): e is z.core.$ZodIssue => e !== undefined && e.path.length > 0)
+    .sort((a, b) => b.path.length - a.path.length)[0];
+  return deepest ? innermostIssue({ ...deepest, path: [...issue.path, ...deepest.path] } as z.core.$ZodIssue) : issue;
+}
+
 /** A readable sentence for a schema problem; `prefix` is where the checked value sits. */
 export function describeIssue(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[] = []): string {
   const path = [...prefix, ...issue.path].map(String).filter((p) => p !== '');
@@ -152,8 +166,10 @@ export function describeIssue(issue: z.core.$ZodIssue, prefix: readonly Property
       return `${where} is too ${issue.origin === 'string' || issue.origin === 'array' ? 'short' : 'small'} (at least ${String(issue.minimum)})`;
     case 'invalid_type':
       return `${where} must be ${issue.expected}`;
-    case 'invalid_union':
-      return `${where} has the wrong type or format`;
+    case 'invalid_union': {
+      const { options } = issue as { options?: unknown[] };
+      return options ? `${where} must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}` : `${where} has the wrong type or format`;
+    }
     case 'invalid_value':
       return `${where} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     default:

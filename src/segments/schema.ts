@@ -19,7 +19,7 @@ const TimeValue = z.union([Duration, z.iso.date(), z.iso.datetime({ offset: true
 
 const Scalar = z.union([z.string().max(1000), z.number().finite(), z.boolean()]);
 
-export const PropertyFilter = z.object({
+export const PropertyFilter = z.strictObject({
   /** A dotted path into the event's properties, e.g. "sku" or "product.category". */
   path: z.string().min(1).max(200),
   op: z.enum(['eq', 'neq', 'contains', 'in', 'exists', 'gt', 'gte', 'lt', 'lte']),
@@ -37,7 +37,7 @@ const EventMatch = {
 /** Profile fields kept in their own columns, addressed with a leading $. */
 export const builtinFields = ['$user_id', '$email', '$phone', '$timezone', '$locale', '$first_seen_at', '$last_seen_at', '$created_at'] as const;
 
-export const TraitRule = z.object({
+export const TraitRule = z.strictObject({
   type: z.literal('trait'),
   /** A trait key, or a built-in field such as $email or $first_seen_at. */
   trait: z.string().min(1).max(200),
@@ -45,15 +45,15 @@ export const TraitRule = z.object({
   value: z.union([Scalar, z.array(Scalar).max(1000)]).optional(),
 });
 
-export const EventRule = z.object({
+export const EventRule = z.strictObject({
   type: z.literal('event'),
   ...EventMatch,
   within: Duration.optional(),
   /** How many matching events; the default is "at least one". `{ op: 'eq', value: 0 }` is "never". */
-  count: z.object({ op: Compare, value: z.number().int().min(0).max(1_000_000) }).optional(),
+  count: z.strictObject({ op: Compare, value: z.number().int().min(0).max(1_000_000) }).optional(),
 });
 
-export const EventTimeRule = z.object({
+export const EventTimeRule = z.strictObject({
   type: z.literal('event_time'),
   ...EventMatch,
   which: z.enum(['first', 'last']),
@@ -61,20 +61,20 @@ export const EventTimeRule = z.object({
   value: TimeValue,
 });
 
-export const OrdersRule = z.object({
+export const OrdersRule = z.strictObject({
   type: z.literal('orders'),
   metric: z.enum(['count', 'total', 'average', 'first_order_at', 'last_order_at']),
-  op: z.union([Compare, TimeCompare]),
+  op: z.enum([...Compare.options, ...TimeCompare.options]),
   value: z.union([z.number().finite(), TimeValue]),
   /** Only orders in this recent window count (for count, total and average). */
   within: Duration.optional(),
 });
 
 export const BoughtRule = z
-  .object({ type: z.literal('bought'), sku: z.string().min(1).max(200).optional(), category: z.string().min(1).max(200).optional(), within: Duration.optional() })
+  .strictObject({ type: z.literal('bought'), sku: z.string().min(1).max(200).optional(), category: z.string().min(1).max(200).optional(), within: Duration.optional() })
   .refine((r) => r.sku !== undefined || r.category !== undefined, { message: 'sku or category is required', path: ['sku'] });
 
-export const DateRule = z.object({
+export const DateRule = z.strictObject({
   type: z.literal('date'),
   /** A date trait ("birthday", "warranty_end") or $first_order_at, $last_order_at, $created_at. */
   field: z.string().min(1).max(200),
@@ -84,15 +84,15 @@ export const DateRule = z.object({
 });
 
 export const engagementActions = ['sent', 'delivered', 'opened', 'clicked', 'bounced', 'complained', 'unsubscribed'] as const;
-export const EngagementRule = z.object({
+export const EngagementRule = z.strictObject({
   type: z.literal('engagement'),
   action: z.enum(engagementActions),
   channel: z.enum(['email', 'sms', 'push', 'print', 'webhook']).optional(),
   within: Duration.optional(),
-  count: z.object({ op: Compare, value: z.number().int().min(0).max(1_000_000) }).optional(),
+  count: z.strictObject({ op: Compare, value: z.number().int().min(0).max(1_000_000) }).optional(),
 });
 
-export const ReachableRule = z.object({
+export const ReachableRule = z.strictObject({
   type: z.literal('reachable'),
   channel: z.enum(['email', 'sms', 'push', 'print']),
   topic: z.string().min(1).max(100).optional(),
@@ -102,14 +102,29 @@ export const scoreFields = {
   text: ['rfm_cell', 'churn_band', 'lifecycle_stage'] as const,
   number: ['p_alive', 'churn_risk', 'predicted_clv', 'expected_purchases_30d', 'expected_purchases_90d', 'expected_purchases_365d', 'recency_score', 'frequency_score', 'monetary_score'] as const,
 };
-export const ScoreRule = z.union([
-  z.object({ type: z.literal('score'), field: z.enum(scoreFields.text), op: z.enum(['eq', 'neq', 'in']), value: z.union([z.string().max(100), z.array(z.string().max(100)).max(100)]) }),
-  z.object({ type: z.literal('score'), field: z.enum(scoreFields.number), op: Compare, value: z.number().finite() }),
-]);
+/** Text scores take eq / neq / in with text; number scores take comparisons with a number. */
+export const ScoreRule = z
+  .strictObject({
+    type: z.literal('score'),
+    field: z.enum([...scoreFields.text, ...scoreFields.number]),
+    op: z.enum(['eq', 'neq', 'in', 'gt', 'gte', 'lt', 'lte']),
+    value: z.union([z.string().max(100), z.array(z.string().max(100)).max(100), z.number().finite()]),
+  })
+  .superRefine((r, ctx) => {
+    const text = (scoreFields.text as readonly string[]).includes(r.field);
+    if (text && !['eq', 'neq', 'in'].includes(r.op)) ctx.addIssue({ code: 'custom', path: ['op'], message: `${r.field} takes eq, neq or in` });
+    if (text && typeof r.value === 'number') ctx.addIssue({ code: 'custom', path: ['value'], message: `${r.field} takes a text or a list of texts` });
+    if (!text && r.op === 'in') ctx.addIssue({ code: 'custom', path: ['op'], message: `${r.field} takes eq, neq, gt, gte, lt or lte` });
+    if (!text && typeof r.value !== 'number') ctx.addIssue({ code: 'custom', path: ['value'], message: `${r.field} takes a number` });
+  });
 
-export const SegmentMemberRule = z.object({ type: z.literal('segment'), segmentId: z.number().int().positive() });
+type ScoreRuleType =
+  | { type: 'score'; field: (typeof scoreFields.text)[number]; op: 'eq' | 'neq' | 'in'; value: string | string[] }
+  | { type: 'score'; field: (typeof scoreFields.number)[number]; op: Compare; value: number };
 
-export const RandomRule = z.object({
+export const SegmentMemberRule = z.strictObject({ type: z.literal('segment'), segmentId: z.number().int().positive() });
+
+export const RandomRule = z.strictObject({
   type: z.literal('random'),
   /** Contacts are spread over 100 buckets by a hash of their id and this seed; [from, to) are kept. */
   seed: z.string().max(100).default(''),
@@ -129,15 +144,17 @@ export type SegmentRule =
   | z.infer<typeof DateRule>
   | z.infer<typeof EngagementRule>
   | z.infer<typeof ReachableRule>
-  | z.infer<typeof ScoreRule>
+  | ScoreRuleType
   | z.infer<typeof SegmentMemberRule>
   | z.infer<typeof RandomRule>;
 
+// Discriminated by `type`, so an error names the field inside the rule that is wrong
+// (rule.rules.1.within) rather than "none of the rule types matched".
 export const SegmentRule: z.ZodType<SegmentRule> = z.lazy(() =>
-  z.union([
-    z.object({ type: z.literal('and'), rules: z.array(SegmentRule).min(1).max(50) }),
-    z.object({ type: z.literal('or'), rules: z.array(SegmentRule).min(1).max(50) }),
-    z.object({ type: z.literal('not'), rule: SegmentRule }),
+  z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('and'), rules: z.array(SegmentRule).min(1).max(50) }),
+    z.strictObject({ type: z.literal('or'), rules: z.array(SegmentRule).min(1).max(50) }),
+    z.strictObject({ type: z.literal('not'), rule: SegmentRule }),
     TraitRule, EventRule, EventTimeRule, OrdersRule, BoughtRule, DateRule, EngagementRule, ReachableRule, ScoreRule, SegmentMemberRule, RandomRule,
   ]),
 ) as z.ZodType<SegmentRule>;

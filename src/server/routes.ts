@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { describeIssue } from '../events/validate.ts';
+import { describeIssue, innermostIssue } from '../events/validate.ts';
 import type { Problem } from '../core/result.ts';
 
 export type Auth = 'write' | 'admin' | 'none';
@@ -43,7 +43,7 @@ export function createRouteRegistry(app: FastifyInstance, authenticate: (request
     if (!schema) return { ok: true, value: value as z.infer<T> };
     const r = schema.safeParse(value ?? {});
     if (r.success) return { ok: true, value: r.data };
-    const issue = r.error.issues[0]!;
+    const issue = innermostIssue(r.error.issues[0]!);
     const field = [where, ...issue.path].filter((p) => p !== '').join('.');
     return { ok: false, problem: { code: 'invalid', message: describeIssue(issue, [where]), field } };
   }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { SegmentRule } from '../../segments/index.ts';
-import { describeIssue } from '../../events/index.ts';
+import { describeIssue, innermostIssue } from '../../events/index.ts';
 import { DEFAULT_WORKSPACE_ID } from '../../workspaces/index.ts';
 import type { Tend } from '../../tend.ts';
 import { CliError, type CliContext } from '../context.ts';
@@ -35,7 +35,7 @@ function readRule(value: string | undefined): SegmentRule {
     throw new CliError(`the rule is not valid JSON: ${(err as Error).message}`, 2);
   }
   const parsed = SegmentRule.safeParse(json);
-  if (!parsed.success) throw new CliError(`the rule is not valid: ${describeIssue(parsed.error.issues[0]!, ['rule'])}`, 2);
+  if (!parsed.success) throw new CliError(`the rule is not valid: ${describeIssue(innermostIssue(parsed.error.issues[0]!), ['rule'])}`, 2);
   return parsed.data;
 }
 
