@@ -34,6 +34,14 @@ export async function createTend(
     catalog,
     segments,
     segmentUpdater,
+    /**
+     * After an import: imports write contacts, orders and events in bulk, outside the per-event
+     * path, so the segments are recomputed from scratch (cheaper than re-evaluating every row's
+     * contact one by one).
+     */
+    async onImported(workspaceId: string, kind: string): Promise<void> {
+      if (kind !== 'products') await segments.recomputeAll(workspaceId);
+    },
     async close() {
       await segmentUpdater.flush();
       await db.close();

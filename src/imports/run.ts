@@ -8,7 +8,14 @@ import { importKinds } from './kinds/index.ts';
 import { readHeader, toRow, type Refusal } from './rows.ts';
 import type { ImportContext, ImportKindName, ImportMode, Row, RowError } from './types.ts';
 
-export type ImportDeps = { db: Db; clock: Clock; ingest: IngestService; workspaces: WorkspaceService };
+export type ImportDeps = {
+  db: Db;
+  clock: Clock;
+  ingest: IngestService;
+  workspaces: WorkspaceService;
+  /** Told when rows were written, so what is derived from them (segments, scores) can catch up. */
+  onImported?: (workspaceId: string, kind: ImportKindName) => Promise<void>;
+};
 
 export type ImportOptions = {
   workspaceId: string;
@@ -164,6 +171,7 @@ export async function runImport(deps: ImportDeps, options: ImportOptions): Promi
   }
   Object.assign(job, { rowsTotal: counts.total, rowsAccepted: counts.accepted, rowsRejected: counts.rejected, finishedAt: deps.clock.now() });
   await finishJob(deps.db, options.workspaceId, job);
+  if (counts.accepted > 0) await deps.onImported?.(options.workspaceId, options.kind);
   return job;
 }
 
