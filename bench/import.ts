@@ -3,9 +3,10 @@
 // fresh schema, and into the embedded database, in a temporary folder. Each target runs in a child
 // process of its own, so the peak RSS reported is that import's alone.
 //   npx node bench/import.ts [--rows N] [--skip-server] [--skip-embedded] [--semi-space MB]
-// --semi-space runs the imports with node --max-semi-space-size=MB. V8 sizes its young generation
-// from the machine's memory (128 MB on a 23 GB machine), and that alone decides whether a
-// streaming import stays under 300 MB: its own live data is a few tens of MB.
+// --semi-space runs the imports with node --max-semi-space-size=MB; the default, 16, is what
+// `tend` itself runs with (bin/tend.js). V8 otherwise sizes its young generation from the
+// machine's memory (128 MB on a 23 GB machine), and that alone decides whether a streaming import
+// stays under 300 MB: its own live data is a few tens of MB. `--semi-space 0` uses V8's default.
 //   npm run bench -- import [--rows N] …
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -151,9 +152,9 @@ function parseOptions(argv: string[]): ImportBenchOptions {
   });
   const rows = values.rows === undefined ? undefined : Number(values.rows);
   if (rows !== undefined && (!Number.isInteger(rows) || rows < 1)) throw new Error('--rows must be a positive whole number');
-  const semiSpaceMb = values['semi-space'] === undefined ? undefined : Number(values['semi-space']);
-  if (semiSpaceMb !== undefined && (!Number.isInteger(semiSpaceMb) || semiSpaceMb < 1)) throw new Error('--semi-space must be a whole number of MB');
-  return { rows, server: !values['skip-server'], embedded: !values['skip-embedded'], semiSpaceMb };
+  const semiSpaceMb = values['semi-space'] === undefined ? 16 : Number(values['semi-space']);
+  if (!Number.isInteger(semiSpaceMb) || semiSpaceMb < 0) throw new Error('--semi-space must be a whole number of MB (0: V8 default)');
+  return { rows, server: !values['skip-server'], embedded: !values['skip-embedded'], semiSpaceMb: semiSpaceMb || undefined };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
