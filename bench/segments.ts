@@ -1,7 +1,9 @@
 // Segment speed on a large shop: full recomputation of 20 typical care-model segments, the time
 // from an event to the updated membership of its contact, and — as the limit — one hand-written
 // query that computes the same members in a single pass, all on the Postgres server.
-//   npm run bench -- segments [--contacts 1000000] [--events 10000000] [--samples 200] [--keep]
+//   npm run bench -- segments [--contacts 1000000] [--events 10000000] [--samples 200] [--keep] [--reuse SCHEMA]
+// --keep leaves the loaded shop in its schema; --reuse SCHEMA runs again on a shop kept earlier
+// (loading ten million events takes minutes).
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { openDatabase } from '../src/db/index.ts';
@@ -14,20 +16,39 @@ import { careModelSegments, loadShop, NOW, singlePassQuery } from './lib/segment
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { contacts: { type: 'string', default: '1000000' }, events: { type: 'string', default: '10000000' }, samples: { type: 'string', default: '200' }, keep: { type: 'boolean' } },
+    options: {
+      contacts: { type: 'string', default: '1000000' }, events: { type: 'string', default: '10000000' }, samples: { type: 'string', default: '200' },
+      keep: { type: 'boolean' }, reuse: { type: 'string' },
+    },
   });
   const contacts = Number(values.contacts);
   const events = Number(values.events);
-  const schema = `bench_segments_${randomBytes(4).toString('hex')}`;
+  const schema = values.reuse ?? `bench_segments_${randomBytes(4).toString('hex')}`;
   const url = serverUrl();
   const db = await openDatabase({ url, dataDir: null, schema, poolSize: 4 });
   const clock = new VirtualClock(NOW);
   const tend = await createTend({ databaseUrl: null, dataDir: '' }, { db, clock });
   try {
-    console.log(`segments: loading a shop of ${fmt(contacts)} contacts and ${fmt(events)} events into schema ${schema} …`);
-    const loadStarted = performance.now();
-    await loadShop(db, contacts, events);
-    console.log(`  loaded in ${fmt((performance.now() - loadStarted) / 1000, 1)} s`);
+    if (values.reuse) {
+      const { rows } = await db.query<{ contacts: number; events: number }>(
+        `select (select count(*) from contacts where workspace_id = 'bench')::int as contacts, (select count(*) from events where workspace_id = 'bench')::int as events`,
+      );
+      if (rows[0]!.contacts === 0) throw new Error(`schema ${schema} holds no benchmark shop`);
+      await db.query(`delete from segment_memberships where workspace_id = 'bench'`);
+      await db.query(`delete from segments where workspace_id = 'bench'`);
+      // What an earlier run's latency samples added: their events, orders and carts.
+      await db.query(`delete from events where workspace_id = 'bench' and (message_id like 'bench-%' or message_id like 'segment:%')`);
+      await db.query(`delete from order_items where workspace_id = 'bench' and order_id like 'bench-o%'`);
+      await db.query(`delete from orders where workspace_id = 'bench' and order_id like 'bench-o%'`);
+      await db.query(`delete from cart_items where workspace_id = 'bench' and cart_id like 'bench-%'`);
+      await db.query(`delete from carts where workspace_id = 'bench' and cart_id like 'bench-%'`);
+      console.log(`segments: reusing the shop in schema ${schema}: ${fmt(rows[0]!.contacts)} contacts, ${fmt(rows[0]!.events)} events`);
+    } else {
+      console.log(`segments: loading a shop of ${fmt(contacts)} contacts and ${fmt(events)} events into schema ${schema} …`);
+      const loadStarted = performance.now();
+      await loadShop(db, contacts, events);
+      console.log(`  loaded in ${fmt((performance.now() - loadStarted) / 1000, 1)} s`);
+    }
 
     // 1. Full recomputation of all 20 segments (each created, then recomputed from scratch).
     const ids: number[] = [];
@@ -70,7 +91,8 @@ export async function run(argv: string[]): Promise<void> {
     const p99 = quantile(latencies, 0.99);
     console.log(`event → updated membership (${samples} events, ingest + re-evaluation of 20 segments): p50 ${fmt(quantile(latencies, 0.5), 1)} ms, p99 ${fmt(p99, 1)} ms (target p99 < 50 ms): ${p99 < 50 ? 'met' : 'NOT met'}`);
   } finally {
-    if (!values.keep) await db.query(`drop schema ${schema} cascade`);
+    if (!values.keep && !values.reuse) await db.query(`drop schema ${schema} cascade`);
+    else console.log(`the shop stays in schema ${schema}: run again with --reuse ${schema}; drop it with: drop schema ${schema} cascade`);
     await tend.close();
   }
 }
