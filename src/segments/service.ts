@@ -140,7 +140,9 @@ export function createSegmentService({ db, clock }: { db: Db; clock: Clock }) {
     /** Re-evaluates these contacts against every segment, dependencies first; returns the changes. */
     async refreshContacts(workspaceId: string, contactIds: readonly number[]): Promise<MembershipChange[]> {
       if (contactIds.length === 0) return [];
-      const segments = (await list(workspaceId)).map(stored);
+      // A segment still being built for the first time is left to that build: re-evaluating its
+      // contacts here would announce them as "entered" while the build says they always were.
+      const segments = (await list(workspaceId)).filter((s) => s.lastComputedAt !== null).map(stored);
       if (segments.length === 0) return [];
       const now = clock.now();
       const changes: MembershipChange[] = [];
