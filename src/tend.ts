@@ -6,6 +6,7 @@ import { createIngestService } from './events/index.ts';
 import { createContactService } from './contacts/index.ts';
 import { createCatalogService } from './catalog/index.ts';
 import { createSegmentService, createSegmentUpdater } from './segments/index.ts';
+import { createModelService, createScoreUpdater } from './models/scores/index.ts';
 
 /**
  * The composition root: every service Tend has, built from its explicit dependencies, in one place.
@@ -25,6 +26,10 @@ export async function createTend(
   const segments = createSegmentService({ db, clock });
   const segmentUpdater = createSegmentUpdater(segments);
   ingest.onIngested((batch) => segmentUpdater.enqueue(batch.workspaceId, batch.contactIds));
+  const models = createModelService({ db, clock });
+  // Orders rescore their customers with the stored fit; segments then see the new scores.
+  const scoreUpdater = createScoreUpdater(models, { onRescored: (ws, ids) => segmentUpdater.enqueue(ws, ids) });
+  ingest.onIngested((batch) => scoreUpdater.onIngested(batch));
   return {
     db,
     clock,
@@ -34,6 +39,8 @@ export async function createTend(
     catalog,
     segments,
     segmentUpdater,
+    models,
+    scoreUpdater,
     /**
      * After an import: imports write contacts, orders and events in bulk, outside the per-event
      * path, so the segments are recomputed from scratch (cheaper than re-evaluating every row's
@@ -43,6 +50,7 @@ export async function createTend(
       if (kind !== 'products') await segments.recomputeAll(workspaceId);
     },
     async close() {
+      await scoreUpdater.flush();
       await segmentUpdater.flush();
       await db.close();
     },

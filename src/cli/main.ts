@@ -7,11 +7,13 @@ import { importCommand } from './commands/import.ts';
 import { exportCommand } from './commands/export.ts';
 import { segmentsCommand } from './commands/segments.ts';
 import { recommendCommand } from './commands/recommend.ts';
+import { modelsCommand } from './commands/models.ts';
+import { predictionsCommand } from './commands/predictions.ts';
 
 export type Command = { name: string; summary: string; usage: string; run(argv: string[], ctx: CliContext): Promise<number> };
 
 /** Every `tend` command, in the order `tend help` lists them. */
-export const commands: Command[] = [serveCommand, demoCommand, keysCommand, importCommand, exportCommand, segmentsCommand, recommendCommand];
+export const commands: Command[] = [serveCommand, demoCommand, keysCommand, importCommand, exportCommand, segmentsCommand, recommendCommand, modelsCommand, predictionsCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -2,6 +2,7 @@ import type { RoutePlugin } from './app.ts';
 import { segmentRoutes } from './segments.ts';
 import { registerImportRoutes } from './imports.ts';
 import { recommendationRoutes } from './recommendations.ts';
+import { modelRoutes } from './models.ts';
 
 /** Route groups beyond the core tracking and admin APIs, each in its own domain's file. */
-export const extraRoutes: RoutePlugin[] = [segmentRoutes, registerImportRoutes, recommendationRoutes];
+export const extraRoutes: RoutePlugin[] = [segmentRoutes, registerImportRoutes, recommendationRoutes, modelRoutes];

@@ -1,0 +1,64 @@
+/**
+ * The per-customer summary every model starts from, computed in the database from the order
+ * history: purchase days (a customer's completed orders on one UTC calendar day are one purchase,
+ * as in Fader, Hardie & Lee's CDNOW conventions), the first, last and previous-to-last purchase
+ * day, the spend on repeat days and in total, up to and including the as-of day.
+ *
+ * Why it is shaped this way (measured on 1,000,000 customers / 2.8 million orders, Postgres 15):
+ * - The index `orders_model_inputs` (0009b) holds (workspace, contact, UTC day) with the order time
+ *   and total included, for completed orders only, so the scan is index-only and already sorted:
+ *   the day grouping, the `lag` window and the per-customer grouping all stream, with no sort and
+ *   no hash table (hashing 2.8 million (contact, day) groups took 3.5–6 s; this plan about 2.4 s,
+ *   and it stops after one page).
+ * - Repeat spend needs the first day of each customer: `lag` marks every day but the first.
+ *   The gap before the last purchase day rides in the low digits of max(day * 100000 + gap).
+ * - A page is returned as one row of parallel arrays (one array per column): parsing a few
+ *   arrays costs a fraction of building an object per row, on both database drivers.
+ * - Pages are keyed by contact id (`contact_id > $after … limit`), so memory stays flat and two
+ *   ranges of ids can be read over two connections at once.
+ */
+
+/** The grouped, windowed per-customer subquery; `$1` workspace, `$2` as-of day, and a contact filter. */
+export function customerDaysSql(contactFilter: string): string {
+  return `select contact_id,
+           count(*)::int - 1 as x,
+           min(day) - date '1970-01-01' as first_day,
+           max(day) - date '1970-01-01' as last_day,
+           (max((day - date '1970-01-01')::bigint * 100000 + coalesce(day - prev, 0)) % 100000)::int as last_gap,
+           coalesce(sum(amount) filter (where prev is not null), 0)::float8 as repeat_spend,
+           sum(amount)::float8 as spend
+      from (select contact_id, day, amount, lag(day) over (partition by contact_id order by day) as prev
+              from (select contact_id, (ordered_at at time zone 'UTC')::date as day, sum(total) as amount
+                      from orders
+                     where workspace_id = $1 and status = 'completed' and ${contactFilter}
+                       and (ordered_at at time zone 'UTC')::date <= $2::date
+                     group by contact_id, (ordered_at at time zone 'UTC')::date) by_day) windowed
+     group by contact_id`;
+}
+
+const arrays = `
+  select coalesce(array_agg(contact_id), '{}') as id, coalesce(array_agg(x), '{}') as x,
+         coalesce(array_agg(first_day), '{}') as first_day, coalesce(array_agg(last_day), '{}') as last_day,
+         coalesce(array_agg(last_gap), '{}') as last_gap, coalesce(array_agg(repeat_spend), '{}') as repeat_spend,
+         coalesce(array_agg(spend), '{}') as spend, count(*)::int as n, max(contact_id) as last_id`;
+
+/**
+ * One page of customers (contacts with at least one completed order by the as-of day) whose ids
+ * are in ($3, $4], at most $5 of them. `$1` workspace, `$2` as-of day (YYYY-MM-DD). The limit
+ * also steers the planner to the streaming plan when the tables have no statistics yet (the
+ * embedded database never analyses on its own).
+ */
+export const customersPageSql = `${arrays}
+    from (${customerDaysSql('contact_id > $3 and contact_id <= $4')} order by contact_id limit $5) page`;
+
+/** The customers among some contacts (`$3` ids). */
+export const customersByIdSql = `${arrays}
+    from (${customerDaysSql('contact_id = any($3::bigint[])')}) page`;
+
+/** Columns of {@link customersPageSql} and {@link customersByIdSql}. */
+export type CustomersPage = {
+  id: number[]; x: number[]; first_day: number[]; last_day: number[]; last_gap: number[]; repeat_spend: number[]; spend: number[]; n: number; last_id: number | null;
+};
+
+/** The smallest and largest contact id of a workspace, to split the fit into ranges. */
+export const contactIdRangeSql = `select min(id) as lo, max(id) as hi from contacts where workspace_id = $1`;
