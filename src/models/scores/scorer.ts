@@ -41,7 +41,7 @@ const round6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 
 const cents = (v: number | null) => (v === null ? null : Math.round(v * 100) / 100);
 
 /** The parameters of writeScoresSql for a batch of scores (see its comment for the packed code). */
-function writeParams(workspaceId: string, scores: CustomerScore[], scoredAt: Date, announceNew: boolean): unknown[] {
+function writeParams(workspaceId: string, scores: CustomerScore[], scoredAt: Date): unknown[] {
   const col = <T>(f: (s: CustomerScore) => T) => scores.map(f);
   return [
     workspaceId,
@@ -59,7 +59,6 @@ function writeParams(workspaceId: string, scores: CustomerScore[], scoredAt: Dat
     col((s) => cents(s.predictedClv)),
     col((s) => s.explanation),
     scoredAt,
-    announceNew,
     rfmCells,
     churnBands,
     lifecycleStages,
@@ -124,7 +123,7 @@ async function scoreRange(
     result.timings.computeMs += performance.now() - t;
     t = performance.now();
     const w = await db.transaction(async (tx) => {
-      const r = await tx.query<WriteScoresResult>(writeScoresSql, writeParams(workspaceId, scores, options.scoredAt, false));
+      const r = await tx.query<WriteScoresResult>(writeScoresSql, writeParams(workspaceId, scores, options.scoredAt));
       if (page.unscored.length > 0) await tx.query(deleteScoresSql, [workspaceId, page.unscored]);
       return r.rows[0]!;
     });
@@ -136,8 +135,8 @@ async function scoreRange(
 }
 
 /**
- * Rescores some contacts (after they ordered) with the stored fit, as of a day. Their changes are
- * announced even on a first score; contacts no longer scored (merged away) lose their row.
+ * Rescores some contacts (after they ordered) with the stored fit, as of a day; contacts no longer
+ * scored (merged away) lose their row.
  */
 export async function scoreContacts(db: Db, workspaceId: string, contactIds: readonly number[], ctx: ScoreContext, options: { asOf: string; scoredAt: Date }): Promise<ScoreRunResult> {
   const started = performance.now();
@@ -150,7 +149,7 @@ export async function scoreContacts(db: Db, workspaceId: string, contactIds: rea
   const scoredIds = new Set(scores.map((s) => s.contactId));
   const gone = contactIds.filter((id) => !scoredIds.has(id));
   const w = await db.transaction(async (tx) => {
-    const r = await tx.query<WriteScoresResult>(writeScoresSql, writeParams(workspaceId, scores, options.scoredAt, true));
+    const r = await tx.query<WriteScoresResult>(writeScoresSql, writeParams(workspaceId, scores, options.scoredAt));
     if (gone.length > 0) await tx.query(deleteScoresSql, [workspaceId, gone]);
     return r.rows[0]!;
   });

@@ -67,9 +67,14 @@ export function createModelService({ db, clock, parallel }: { db: Db; clock: Clo
     /** Scores every contact with the latest fit, as of a day (default today). */
     score,
 
-    /** Rescores contacts with the latest fit as of today (after they ordered); no refit. */
+    /**
+     * Rescores contacts with the latest fit as of today (after they ordered); no refit. Before a
+     * workspace's first fit there is nothing to score with, and nothing is written.
+     */
     async rescoreContacts(workspaceId: string, contactIds: readonly number[]): Promise<ScoreRunResult> {
-      return scoreContacts(db, workspaceId, contactIds, await context(workspaceId), { asOf: today(), scoredAt: clock.now() });
+      const ctx = await context(workspaceId);
+      if (!ctx.fit) return scoreContacts(db, workspaceId, [], ctx, { asOf: today(), scoredAt: clock.now() });
+      return scoreContacts(db, workspaceId, contactIds, ctx, { asOf: today(), scoredAt: clock.now() });
     },
 
     latestFit: (workspaceId: string): Promise<StoredFit | null> => latestFit(db, workspaceId),

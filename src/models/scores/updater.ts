@@ -7,8 +7,8 @@ export const orderEvents = new Set(['Order Completed', 'Order Updated', 'Order R
 /**
  * Keeps scores current as customers order, off the request path: contacts whose ingested batch
  * holds an order event are queued per workspace and rescored in chunks with the stored fit (no
- * refit). Arrivals during a chunk coalesce into the next one, so a burst of orders costs one
- * rescoring per contact. `onRescored` hears which contacts were rescored (segments re-evaluate
+ * refit; before a workspace's first fit, nothing). Arrivals during a chunk coalesce into the next
+ * one, so a burst of orders costs one rescoring per contact. `onRescored` hears which contacts were rescored (segments re-evaluate
  * them, since their score rules may now match differently).
  */
 export function createScoreUpdater(

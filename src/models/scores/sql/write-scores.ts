@@ -5,8 +5,8 @@
  *   thousands of rows). Parsing array parameters costs the server about half a microsecond per
  *   element whatever the type, which made it a third of the write: so the three scores and the
  *   three names (RFM cell, churn band, stage) travel packed in one integer per contact,
- *   decoded here (digits R F M, two digits for the cell's position in $13, one each for the
- *   band in $14 and the stage in $15; 0 is "none"), churn risk is computed here as 1 - P(alive),
+ *   decoded here (digits R F M, two digits for the cell's position in $12, one each for the
+ *   band in $13 and the stage in $14; 0 is "none"), churn risk is computed here as 1 - P(alive),
  *   and the next-order date is a day number.
  * - The previous values are read in the same statement, by one index probe per contact (the
  *   batch is joined to contact_scores as it is unnested): every part of a data-modifying
@@ -15,21 +15,20 @@
  *   cannot know how many rows an unnest or a CTE yields).
  * - A row scored later than this batch (a contact rescored after an order while a full run was
  *   on its way) is neither overwritten nor announced: `scored_at <= $11`.
- * - Changes become events "RFM Cell Changed", "Churn Risk Changed" (from one band to another)
- *   and "Lifecycle Stage Changed" with properties {from, to}. Their message_id is
- *   models:<kind>:<contact>:<from>:<to>:<scoring time in ms>, so a repeated run at the same time
- *   stores them once, while two different changes at one instant (a virtual clock) both count.
- *   Stage changes are the record of when a contact entered a stage. `$12` (announce new) says
- *   whether contacts without a previous row announce their first stage: not in a full run (a
- *   workspace's first scoring would announce every contact), yes when rescoring after an order.
+ * - Changes from a stored value to another become events "RFM Cell Changed", "Churn Risk
+ *   Changed" and "Lifecycle Stage Changed" with properties {from, to}; a contact's first scores
+ *   announce nothing (a workspace's first scoring would announce every contact). Their message_id
+ *   is models:<kind>:<contact>:<from>:<to>:<scoring time in ms>, so a repeated run at the same
+ *   time stores them once, while two different changes at one instant (a virtual clock) both
+ *   count. Stage changes are the record of when a contact entered a stage.
  */
 export const writeScoresSql = `
   with input as (
     select t.contact_id,
            nullif(t.code / 1000000 % 10, 0)::int2 as r, nullif(t.code / 100000 % 10, 0)::int2 as f, nullif(t.code / 10000 % 10, 0)::int2 as m,
-           ($13::text[])[t.code / 100 % 100] as cell, ($14::text[])[t.code / 10 % 10] as band, ($15::text[])[t.code % 10] as stage,
+           ($12::text[])[t.code / 100 % 100] as cell, ($13::text[])[t.code / 10 % 10] as band, ($14::text[])[t.code % 10] as stage,
            t.p_alive, 1 - t.p_alive as churn_risk, t.e30, t.e90, t.e365, t.next_day, t.clv, t.explanation,
-           o.contact_id is not null as had_row, o.rfm_cell as old_cell, o.churn_band as old_band, o.lifecycle_stage as old_stage
+           o.rfm_cell as old_cell, o.churn_band as old_band, o.lifecycle_stage as old_stage
       from unnest($2::bigint[], $3::int[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::int[], $9::float8[], $10::text[])
              as t(contact_id, code, p_alive, e30, e90, e365, next_day, clv, explanation)
       left join contact_scores o on o.workspace_id = $1 and o.contact_id = t.contact_id
@@ -54,11 +53,11 @@ export const writeScoresSql = `
     select i.contact_id, k.kind, k.name, k.from_value, k.to_value
       from input i
      cross join lateral (values
-       ('rfm', 'RFM Cell Changed', i.old_cell, i.cell, i.old_cell is not null and i.cell is not null),
-       ('churn', 'Churn Risk Changed', i.old_band, i.band, i.old_band is not null and i.band is not null),
-       ('stage', 'Lifecycle Stage Changed', i.old_stage, i.stage, i.had_row or $12::boolean)
-     ) as k(kind, name, from_value, to_value, applies)
-     where k.applies and k.from_value is distinct from k.to_value
+       ('rfm', 'RFM Cell Changed', i.old_cell, i.cell),
+       ('churn', 'Churn Risk Changed', i.old_band, i.band),
+       ('stage', 'Lifecycle Stage Changed', i.old_stage, i.stage)
+     ) as k(kind, name, from_value, to_value)
+     where k.from_value <> k.to_value
   ), announced as (
     insert into events (workspace_id, contact_id, message_id, type, name, properties, occurred_at, received_at)
     select $1, contact_id,
