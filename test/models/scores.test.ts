@@ -9,6 +9,7 @@ import { VirtualClock, DAY_MS } from '../../src/core/clock.ts';
 import { runImport } from '../../src/imports/index.ts';
 import { saveFit } from '../../src/models/scores/store.ts';
 import type { FitResult } from '../../src/models/scores/index.ts';
+import { parseNumbers, toPgArray } from '../../src/models/scores/sql/arrays.ts';
 
 const NOW = '2026-06-15T12:00:00Z';
 const day = (daysAgo: number) => new Date(Date.parse('2026-06-15T10:00:00Z') - daysAgo * DAY_MS).toISOString();
@@ -67,6 +68,14 @@ for (const target of testDatabases()) {
       await tend.models.updateSettings(ws, { rfm: { method: 'thresholds', recencyDays: [30, 90, 180, 365], frequency: [1, 2, 4, 8], monetary: [50, 100, 250, 500] } });
     });
     after(() => tend.close());
+
+    it('passes arrays to the database and back as literals', async () => {
+      const text = ['plain', 'a "quote"', 'back\\slash', 'comma, and {brace}', '', null];
+      const numbers = [1, -2.5, 0.1, 1e-7, 123456789012, null];
+      const { rows } = await tend.db.query<{ t: (string | null)[]; n: string }>(`select $1::text[] as t, ($2::float8[])::text as n`, [toPgArray(text), toPgArray(numbers)]);
+      assert.deepEqual(rows[0]!.t, text);
+      assert.deepEqual(parseNumbers(rows[0]!.n), numbers);
+    });
 
     it('scores every known contact: stage, RFM cell, churn band, explanation', async () => {
       const run = await tend.models.score(ws);

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/index.ts';
-import { contactIdRangeSql, customersPageSql, type CustomersPage } from './sql/customer-days.ts';
+import { contactIdRangeSql, customersPageSql, parseCustomersPage, type CustomersPage, type CustomersPageRow } from './sql/customer-days.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -33,8 +33,8 @@ export async function contactRanges(db: Queryable, workspaceId: string, parts: n
 export async function* fitPages(db: Queryable, workspaceId: string, asOf: string, range: { after: number; upTo: number }, pageSize: number): AsyncGenerator<CustomersPage> {
   let after = range.after;
   for (;;) {
-    const { rows } = await db.query<CustomersPage>(customersPageSql, [workspaceId, asOf, after, range.upTo, pageSize]);
-    const page = rows[0]!;
+    const { rows } = await db.query<CustomersPageRow>(customersPageSql, [workspaceId, asOf, after, range.upTo, pageSize]);
+    const page = parseCustomersPage(rows[0]!);
     if (page.n === 0 || page.last_id === null) return;
     yield page;
     if (page.n < pageSize) return;

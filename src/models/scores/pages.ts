@@ -4,8 +4,8 @@
  */
 import type { Queryable } from '../../db/index.ts';
 import type { CustomerInput } from './score.ts';
-import { customersByIdSql, customersPageSql, type CustomersPage } from './sql/customer-days.ts';
-import { contactsByIdSql, contactsPageSql, type ContactsPage, type ScorePage } from './sql/score-page.ts';
+import { customersByIdSql, customersPageSql, parseCustomersPage, type CustomersPage, type CustomersPageRow } from './sql/customer-days.ts';
+import { contactsByIdSql, contactsPageSql, parseContactsPage, type ContactsPage, type ContactsPageRow, type ScorePage } from './sql/score-page.ts';
 
 // Walks the contacts (sorted by id) and the customers among them (sorted by id) together.
 function merge(contacts: ContactsPage, customers: CustomersPage): ScorePage {
@@ -36,19 +36,19 @@ function merge(contacts: ContactsPage, customers: CustomersPage): ScorePage {
 
 /** Up to `limit` contacts with ids in (after, upTo], with their order summaries as of a day. */
 export async function readScorePage(db: Queryable, workspaceId: string, asOf: string, after: number, limit: number, upTo = Number.MAX_SAFE_INTEGER): Promise<ScorePage> {
-  const contacts = (await db.query<ContactsPage>(contactsPageSql, [workspaceId, after, upTo, limit])).rows[0]!;
+  const contacts = parseContactsPage((await db.query<ContactsPageRow>(contactsPageSql, [workspaceId, after, upTo, limit])).rows[0]!);
   if (contacts.n === 0) return merge(contacts, { id: [], x: [], first_day: [], last_day: [], last_gap: [], repeat_spend: [], spend: [], n: 0, last_id: null });
-  const customers = (await db.query<CustomersPage>(customersPageSql, [workspaceId, asOf, after, contacts.last_id, limit])).rows[0]!;
+  const customers = parseCustomersPage((await db.query<CustomersPageRow>(customersPageSql, [workspaceId, asOf, after, contacts.last_id, limit])).rows[0]!);
   return merge(contacts, customers);
 }
 
 /** The given contacts with their order summaries as of a day. */
 export async function readContactsScorePage(db: Queryable, workspaceId: string, asOf: string, contactIds: readonly number[]): Promise<ScorePage> {
   const [contacts, customers] = await Promise.all([
-    db.query<ContactsPage>(contactsByIdSql, [workspaceId, contactIds]),
-    db.query<CustomersPage>(customersByIdSql, [workspaceId, asOf, contactIds]),
+    db.query<ContactsPageRow>(contactsByIdSql, [workspaceId, contactIds]),
+    db.query<CustomersPageRow>(customersByIdSql, [workspaceId, asOf, contactIds]),
   ]);
-  return merge(contacts.rows[0]!, customers.rows[0]!);
+  return merge(parseContactsPage(contacts.rows[0]!), parseCustomersPage(customers.rows[0]!));
 }
 
 /** The page's contacts as scoring inputs. */

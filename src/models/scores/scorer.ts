@@ -11,6 +11,7 @@ import { createScorer, type CustomerInput, type CustomerScore } from './score.ts
 import { churnBands, lifecycleStages, rfmCells, type ModelSettings, type StoredFit } from './schema.ts';
 import { readContactsScorePage, readScorePage, inputsOf } from './pages.ts';
 import type { ScorePage } from './sql/score-page.ts';
+import { toPgArray } from './sql/arrays.ts';
 import { deleteScoresAfterSql, deleteScoresSql, writeScoresSql, type WriteScoresResult } from './sql/write-scores.ts';
 
 const DAY_MS = 86_400_000;
@@ -41,8 +42,8 @@ const round6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 
 const cents = (v: number | null) => (v === null ? null : Math.round(v * 100) / 100);
 
 /** The parameters of writeScoresSql for a batch of scores (see its comment for the packed code). */
-function writeParams(workspaceId: string, scores: CustomerScore[], scoredAt: Date): unknown[] {
-  const col = <T>(f: (s: CustomerScore) => T) => scores.map(f);
+export function writeParams(workspaceId: string, scores: CustomerScore[], scoredAt: Date): unknown[] {
+  const col = (f: (s: CustomerScore) => number | string | null) => toPgArray(scores.map(f));
   return [
     workspaceId,
     col((s) => s.contactId),

@@ -1,3 +1,5 @@
+import { parseNumbers } from './arrays.ts';
+
 /**
  * The per-customer summary every model starts from, computed in the database from the order
  * history: purchase days (a customer's completed orders on one UTC calendar day are one purchase,
@@ -12,8 +14,8 @@
  *   and it stops after one page).
  * - Repeat spend needs the first day of each customer: `lag` marks every day but the first.
  *   The gap before the last purchase day rides in the low digits of max(day * 100000 + gap).
- * - A page is returned as one row of parallel arrays (one array per column): parsing a few
- *   arrays costs a fraction of building an object per row, on both database drivers.
+ * - A page is returned as one row of parallel arrays (one array per column), as text literals
+ *   parsed by arrays.ts: a fraction of the cost of an object per row, or of the drivers' parsers.
  * - Pages are keyed by contact id (`contact_id > $after … limit`), so memory stays flat and two
  *   ranges of ids can be read over two connections at once.
  */
@@ -37,10 +39,10 @@ export function customerDaysSql(contactFilter: string): string {
 }
 
 const arrays = `
-  select coalesce(array_agg(contact_id), '{}') as id, coalesce(array_agg(x), '{}') as x,
-         coalesce(array_agg(first_day), '{}') as first_day, coalesce(array_agg(last_day), '{}') as last_day,
-         coalesce(array_agg(last_gap), '{}') as last_gap, coalesce(array_agg(repeat_spend), '{}') as repeat_spend,
-         coalesce(array_agg(spend), '{}') as spend, count(*)::int as n, max(contact_id) as last_id`;
+  select coalesce(array_agg(contact_id), '{}')::text as id, coalesce(array_agg(x), '{}')::text as x,
+         coalesce(array_agg(first_day), '{}')::text as first_day, coalesce(array_agg(last_day), '{}')::text as last_day,
+         coalesce(array_agg(last_gap), '{}')::text as last_gap, coalesce(array_agg(repeat_spend), '{}')::text as repeat_spend,
+         coalesce(array_agg(spend), '{}')::text as spend, count(*)::int as n, max(contact_id) as last_id`;
 
 /**
  * One page of customers (contacts with at least one completed order by the as-of day) whose ids
@@ -55,10 +57,22 @@ export const customersPageSql = `${arrays}
 export const customersByIdSql = `${arrays}
     from (${customerDaysSql('contact_id = any($3::bigint[])')}) page`;
 
-/** Columns of {@link customersPageSql} and {@link customersByIdSql}. */
+/** A page of customers: parallel arrays, one entry per customer, sorted by contact id. */
 export type CustomersPage = {
   id: number[]; x: number[]; first_day: number[]; last_day: number[]; last_gap: number[]; repeat_spend: number[]; spend: number[]; n: number; last_id: number | null;
 };
+
+/** The row {@link customersPageSql} and {@link customersByIdSql} return: array literals (see arrays.ts). */
+export type CustomersPageRow = Record<Exclude<keyof CustomersPage, 'n' | 'last_id'>, string> & { n: number; last_id: number | null };
+
+/** Parses the array literals of a page. */
+export function parseCustomersPage(row: CustomersPageRow): CustomersPage {
+  const numbers = (literal: string) => parseNumbers(literal) as number[];
+  return {
+    id: numbers(row.id), x: numbers(row.x), first_day: numbers(row.first_day), last_day: numbers(row.last_day), last_gap: numbers(row.last_gap),
+    repeat_spend: numbers(row.repeat_spend), spend: numbers(row.spend), n: row.n, last_id: row.last_id,
+  };
+}
 
 /** The smallest and largest contact id of a workspace, to split the fit into ranges. */
 export const contactIdRangeSql = `select min(id) as lo, max(id) as hi from contacts where workspace_id = $1`;

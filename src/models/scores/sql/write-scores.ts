@@ -8,11 +8,12 @@
  *   decoded here (digits R F M, two digits for the cell's position in $12, one each for the
  *   band in $13 and the stage in $14; 0 is "none"), churn risk is computed here as 1 - P(alive),
  *   and the next-order date is a day number.
- * - The previous values are read in the same statement, by one index probe per contact (the
- *   batch is joined to contact_scores as it is unnested): every part of a data-modifying
- *   statement sees the same snapshot, so they are what the upsert replaces. Joining the CTEs
- *   with each other instead let the planner pick nested loops over 10,000 × 10,000 rows (it
- *   cannot know how many rows an unnest or a CTE yields).
+ * - The previous values are read in the same statement, by one index probe per contact: every
+ *   part of a data-modifying statement sees the same snapshot, so they are what the upsert
+ *   replaces. The probe is a LATERAL subquery with `limit 1` so that the planner cannot turn it
+ *   into a join: it cannot know how many rows an unnest yields, and as a plain join it read all
+ *   of contact_scores into a hash table for every batch (0.8 s a batch at a million rows), and
+ *   joining CTEs with each other became nested loops over 10,000 × 10,000 rows.
  * - A row scored later than this batch (a contact rescored after an order while a full run was
  *   on its way) is neither overwritten nor announced: `scored_at <= $11`.
  * - Changes from a stored value to another become events "RFM Cell Changed", "Churn Risk
@@ -31,7 +32,9 @@ export const writeScoresSql = `
            o.rfm_cell as old_cell, o.churn_band as old_band, o.lifecycle_stage as old_stage
       from unnest($2::bigint[], $3::int[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::int[], $9::float8[], $10::text[])
              as t(contact_id, code, p_alive, e30, e90, e365, next_day, clv, explanation)
-      left join contact_scores o on o.workspace_id = $1 and o.contact_id = t.contact_id
+      left join lateral (
+        select s.scored_at, s.rfm_cell, s.churn_band, s.lifecycle_stage from contact_scores s
+         where s.workspace_id = $1 and s.contact_id = t.contact_id limit 1) o on true
      where o.scored_at is null or o.scored_at <= $11
   ), written as (
     insert into contact_scores as s (workspace_id, contact_id, recency_score, frequency_score, monetary_score, rfm_cell, p_alive, churn_risk,
