@@ -1,9 +1,8 @@
-// Loads the public CDNOW reference data (see /work/shared/data/btyd/README.md) for the model
-// tests. The files live beside the repository and are read at run time, never copied in.
+// Loads the public CDNOW reference data (test/fixtures/btyd/README.md) for the model tests.
 import { readFileSync } from 'node:fs';
 import type { Transaction } from '../../src/models/btyd/index.ts';
 
-const DIR = new URL('../../../shared/data/btyd/', import.meta.url);
+const DIR = new URL('../fixtures/btyd/', import.meta.url);
 
 function read(name: string): string {
   return readFileSync(new URL(name, DIR), 'utf8');

@@ -1,10 +1,10 @@
 // Helpers for the customer-score tests: the CDNOW sample as an orders CSV in Tend's import format,
-// made at test time from the reference data beside the repository (never copied into it).
+// made at test time from the reference data in test/fixtures/btyd.
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Tend } from '../../src/tend.ts';
 import { runImport } from '../../src/imports/index.ts';
 
-const SAMPLE = new URL('../../../shared/data/btyd/CDNOW_sample.txt', import.meta.url);
+const SAMPLE = new URL('../fixtures/btyd/CDNOW_sample.txt', import.meta.url);
 
 /**
  * The CDNOW 1/10 sample (whitespace-separated master_id, sample_id, YYYYMMDD, number of CDs,
