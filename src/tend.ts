@@ -7,6 +7,8 @@ import { createContactService } from './contacts/index.ts';
 import { createCatalogService } from './catalog/index.ts';
 import { createSegmentService, createSegmentUpdater } from './segments/index.ts';
 import { createModelService, createScoreUpdater } from './models/scores/index.ts';
+import { createReplenishmentService } from './models/replenishment/index.ts';
+import { createRecommendationService } from './models/recommend/index.ts';
 
 /**
  * The composition root: every service Tend has, built from its explicit dependencies, in one place.
@@ -30,6 +32,10 @@ export async function createTend(
   // Orders rescore their customers with the stored fit; segments then see the new scores.
   const scoreUpdater = createScoreUpdater(models, { onRescored: (ws, ids) => segmentUpdater.enqueue(ws, ids) });
   ingest.onIngested((batch) => scoreUpdater.onIngested(batch));
+  // Orders move replenishment due dates; recommendations read them for "due soon".
+  const replenishment = createReplenishmentService({ db, clock });
+  const recommendations = createRecommendationService({ db, clock, replenishment });
+  ingest.onIngested((batch) => replenishment.onIngested(batch));
   return {
     db,
     clock,
@@ -41,6 +47,8 @@ export async function createTend(
     segmentUpdater,
     models,
     scoreUpdater,
+    replenishment,
+    recommendations,
     /**
      * After an import: imports write contacts, orders and events in bulk, outside the per-event
      * path, so the segments are recomputed from scratch (cheaper than re-evaluating every row's

@@ -67,7 +67,15 @@ export function createIngestService({ db, clock, workspaces }: { db: Db; clock: 
     if (accepted.length === 0) return { accepted: repeated, duplicates: repeated, rejected };
     const { stored, batch, skus } = await db.transaction((tx) => write(tx, workspaceId, accepted, receivedAt));
     rememberSkus(workspaceId, skus);
-    for (const l of listeners) await l(batch);
+    // The batch is committed: a failing listener (segments, scores) must not turn that into an
+    // error for the sender, who would retry what is already stored.
+    for (const l of listeners) {
+      try {
+        await l(batch);
+      } catch (err) {
+        console.error('a listener of ingested events failed', err);
+      }
+    }
     return { accepted: accepted.length + repeated, duplicates: accepted.length - stored + repeated, rejected };
   }
 

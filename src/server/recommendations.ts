@@ -1,7 +1,5 @@
 import { z } from 'zod';
 import type { RoutePlugin } from './app.ts';
-import { createReplenishmentService } from '../models/replenishment/index.ts';
-import { createRecommendationService } from '../models/recommend/index.ts';
 import { sendProblem } from './routes.ts';
 
 const ContactId = z.object({ id: z.coerce.number().int().positive() });
@@ -14,8 +12,7 @@ const FitBody = z.object({
 
 /** Replenishment and recommendations on the admin API. */
 export const recommendationRoutes: RoutePlugin = (routes, tend) => {
-  const replenishment = createReplenishmentService({ db: tend.db, clock: tend.clock });
-  const recommendations = createRecommendationService({ db: tend.db, clock: tend.clock, replenishment });
+  const { replenishment, recommendations } = tend;
   const contactNotFound = (id: number) => ({ code: 'not_found' as const, message: `contact ${id} not found` });
 
   routes.add({

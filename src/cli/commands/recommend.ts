@@ -1,8 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Tend } from '../../tend.ts';
 import { DEFAULT_WORKSPACE_ID } from '../../workspaces/index.ts';
-import { createReplenishmentService } from '../../models/replenishment/index.ts';
-import { createRecommendationService } from '../../models/recommend/index.ts';
 import { CliError, type CliContext } from '../context.ts';
 import { formatContactReplenishment, formatEvaluation, formatFit, formatRecommendations, formatReplenishmentProducts } from './recommend-format.ts';
 
@@ -50,10 +48,7 @@ function date(name: string, value: string | undefined): Date | undefined {
 type Handler = (tend: Tend, args: { values: Values; arg: string | undefined; print: (value: unknown, text: () => string) => void }) => Promise<number>;
 
 const ws = DEFAULT_WORKSPACE_ID;
-const services = (tend: Tend) => {
-  const replenishment = createReplenishmentService({ db: tend.db, clock: tend.clock });
-  return { replenishment, recommendations: createRecommendationService({ db: tend.db, clock: tend.clock, replenishment }) };
-};
+const services = (tend: Tend) => ({ replenishment: tend.replenishment, recommendations: tend.recommendations });
 
 const handlers: Record<string, Handler> = {
   async fit(tend, { values, print }) {
