@@ -6,6 +6,7 @@ import { DEFAULT_WORKSPACE_ID } from '../../workspaces/index.ts';
 import type { CliContext } from '../context.ts';
 import { extraRoutes } from '../../server/plugins.ts';
 import { startSegmentScheduler } from '../../segments/index.ts';
+import { startModelScheduler } from '../../models/scores/index.ts';
 
 export const serveCommand = {
   name: 'serve',
@@ -31,6 +32,8 @@ export const serveCommand = {
       db: tend.db, clock: tend.clock, segments: tend.segments, intervalMs: ctx.config.segmentRefreshMinutes * 60_000,
       log: (line) => app.log.info(line),
     });
+    // Models are refitted (and every contact rescored) once a day per workspace with orders.
+    const refits = startModelScheduler({ db: tend.db, clock: tend.clock, models: tend.models, log: (line) => app.log.info(line) });
     const release = tend.db.kind === 'embedded' ? writeServerLock(ctx.config.dataDir, { pid: process.pid, url, startedAt: new Date().toISOString() }) : () => {};
     ctx.err.write(`Tend is running at ${url} (database: ${tend.db.kind === 'embedded' ? `embedded, ${ctx.config.dataDir}` : 'Postgres server'})\n`);
     // The demo shop fills in the background, through the same ingestion path as real data, so the
@@ -57,6 +60,7 @@ export const serveCommand = {
     await app.close();
     await demo;
     await scheduler.stop();
+    await refits.stop();
     await tend.close();
     release();
     return 0;
