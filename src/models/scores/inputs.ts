@@ -3,13 +3,12 @@ import { contactIdRangeSql, customersPageSql, parseCustomersPage, type Customers
 
 const DAY_MS = 86_400_000;
 
-/** A calendar day (YYYY-MM-DD) as whole UTC days since 1970-01-01, and back. */
+/** A calendar day (YYYY-MM-DD) as whole UTC days since 1970-01-01. */
 export function dayOf(date: string): number {
   const ms = Date.parse(`${date}T00:00:00Z`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(ms)) throw new RangeError(`not a YYYY-MM-DD date: ${date}`);
   return ms / DAY_MS;
 }
-export const dateOfDay = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10);
 /** The UTC calendar day of an instant, as YYYY-MM-DD. */
 export const utcDate = (at: Date): string => at.toISOString().slice(0, 10);
 

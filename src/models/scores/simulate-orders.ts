@@ -84,8 +84,9 @@ function emptyChunk(size: number): SimulatedOrders {
 }
 
 /**
- * Writes simulated customers into a workspace: contacts `sim-0` … `sim-(n-1)` and their orders
- * (`sim-<customer>-<k>`, completed, at noon UTC of their day), by batched `unnest` inserts.
+ * Writes simulated customers into a workspace: contacts with user ids `sim-0` … `sim-(n-1)` and
+ * their orders (`sim-<contact id>-<k>`, completed, at noon UTC of their day), by batched `unnest`
+ * inserts.
  * Returns the number of orders written.
  */
 export async function loadSimulatedOrders(db: Queryable, workspaceId: string, options: SimulateOrdersOptions, at: Date): Promise<number> {
