@@ -42,7 +42,7 @@ const round6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 
 const cents = (v: number | null) => (v === null ? null : Math.round(v * 100) / 100);
 
 /** The parameters of writeScoresSql for a batch of scores (see its comment for the packed code). */
-export function writeParams(workspaceId: string, scores: CustomerScore[], scoredAt: Date): unknown[] {
+function writeParams(workspaceId: string, scores: CustomerScore[], scoredAt: Date): unknown[] {
   const col = (f: (s: CustomerScore) => number | string | null) => toPgArray(scores.map(f));
   return [
     workspaceId,
