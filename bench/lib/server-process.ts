@@ -5,10 +5,11 @@ export type ServerProcess = { url: string; child: ChildProcess; stop(): Promise<
 
 /**
  * Starts `tend serve` in a child process, so the load generator and the server do not share one
- * event loop (on a 2-core machine they then each get a core, as in production).
+ * event loop (on a 2-core machine they then each get a core, as in production). With
+ * TEND_BENCH_PROFILE=DIR the server writes a CPU profile there when it stops.
  */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...(process.env.TEND_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.TEND_BENCH_PROFILE] : []), 'bin/tend.js', 'serve', '--port', '0'], {
+  const child = spawn(process.execPath, [...(process.env.TEND_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.TEND_BENCH_PROFILE] : []), '--max-semi-space-size=16', 'bin/tend.js', 'serve', '--port', '0'], {
     cwd: new URL('../../', import.meta.url).pathname,
     env: { ...process.env, LOG_LEVEL: 'silent', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -56,7 +56,6 @@ export async function buildServer(tend: Tend, options: ServerOptions = {}, plugi
     const status = error.statusCode ?? 500;
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed');
-      if (process.env.TEND_DEBUG_ERRORS) console.error(error);
       return reply.code(500).send({ error: 'internal error', code: 'internal' });
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
