@@ -63,6 +63,7 @@ export function createApi({ token, signal, onUnauthorized = () => {} }) {
   }
   return {
     get: (path, query) => call(path, { query }),
+    post: (path, body) => call(path, { method: 'POST', body: body ?? {} }),
     put: (path, body) => call(path, { method: 'PUT', body }),
     patch: (path, body) => call(path, { method: 'PATCH', body }),
     delete: (path) => call(path, { method: 'DELETE' }),

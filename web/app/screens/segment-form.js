@@ -84,7 +84,7 @@ function previewResult({ count, sample }) {
     ${count > sample.length ? html`<p class="muted small pad">The first ${formatNumber(sample.length)} by contact number.</p>` : ''}`;
 }
 
-async function render(view, { api, params, query, setQuery, setTitle, signal }) {
+async function render(view, { api, params, query, setQuery, setTitle }) {
   const editing = params.id !== undefined;
   const back = editing ? { href: segmentHref(params.id), label: 'Segment' } : { href: '#/segments', label: 'Segments' };
   const title = editing ? 'Edit segment' : 'New segment';
@@ -104,7 +104,7 @@ async function render(view, { api, params, query, setQuery, setTitle, signal }) 
   mount(view, html`${pageHeader(editing ? html`Edit <span class="segment-name">${segment.name}</span>` : title, { back: editing ? { href: segmentHref(segment.id), label: segment.name } : back })}
     ${form(segment, template, { editing })}`);
 
-  const post = poster(api, signal);
+  const post = poster(api);
   const el = view.querySelector('form');
   const name = el.elements.namedItem('name');
   const description = el.elements.namedItem('description');

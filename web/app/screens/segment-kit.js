@@ -2,7 +2,6 @@
 // field the API refused, readable rule errors, the delete flow (with its 409 when another segment
 // uses this one), and the admin API's POST calls.
 import { html } from '../lib/html.js';
-import { ApiError, session } from '../lib/api.js';
 import { confirmDialog, errorBox, toast } from '../lib/ui.js';
 import { icon } from '../lib/icons.js';
 import { toHash } from '../lib/router.js';
@@ -68,35 +67,9 @@ export const memberLabel = (m) => m.email ?? m.userId ?? `Anonymous visitor #${m
 export const contactHref = (id) => toHash(`/contacts/${id}`);
 export const segmentHref = (id, ...rest) => toHash(['/segments', id, ...rest].join('/'));
 
-/**
- * POST to the admin API. The client in lib/api.js has no `post`; when it gains one, it is used
- * instead. Errors are ApiErrors, as from the client.
- */
-export function poster(api, signal) {
-  if (typeof api.post === 'function') return (path, body) => api.post(path, body);
-  return async (path, body) => {
-    let res;
-    try {
-      res = await fetch(new URL(path, location.origin), {
-        method: 'POST',
-        headers: { authorization: `Bearer ${session.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body ?? {}),
-        signal,
-      });
-    } catch (error) {
-      if (error.name === 'AbortError') throw error;
-      throw new ApiError(0, 'Tend did not answer. Check that the server is running and try again.');
-    }
-    const text = await res.text();
-    let data = null;
-    try {
-      data = text ? JSON.parse(text) : null;
-    } catch {
-      data = null;
-    }
-    if (res.ok) return data;
-    throw new ApiError(res.status, data?.error ?? `The server answered ${res.status} ${res.statusText}`.trim(), { code: data?.code, field: data?.field });
-  };
+/** POST through the screen's API client (kept as a function so screens can pass it around). */
+export function poster(api) {
+  return (path, body) => api.post(path, body);
 }
 
 /** An API field such as "body.rule.rules.1.within" as the person wrote it: "rule.rules.1.within". */

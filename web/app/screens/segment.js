@@ -44,10 +44,10 @@ export default {
   path: '/segments/:id',
   nav: 'segments',
   title: 'Segment',
-  async render(view, { api, params, query, setQuery, setTitle, signal }) {
+  async render(view, { api, params, query, setQuery, setTitle }) {
     const back = { href: '#/segments', label: 'Segments' };
     mount(view, html`${pageHeader('Segment', { back })}${loading()}`);
-    const post = poster(api, signal);
+    const post = poster(api);
     let segment, all;
     const load = async () => {
       [segment, { segments: all }] = await Promise.all([api.get(`/api/segments/${encodeURIComponent(params.id)}`), api.get('/api/segments')]);
