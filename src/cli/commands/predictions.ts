@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { dayOf, exportPredictions } from '../../models/scores/index.ts';
 import { DEFAULT_WORKSPACE_ID } from '../../workspaces/index.ts';
 import { readServerLock } from '../lock.ts';
+import { streamFromServer } from '../remote.ts';
 import { CliError, type CliContext } from '../context.ts';
 
 export const predictionsCommand = {
@@ -42,13 +43,7 @@ export const predictionsCommand = {
     if (lock && ctx.config.adminToken) {
       // The server holds the embedded database: ask it for the export instead.
       const query = new URLSearchParams({ format, ...(asOf ? { asOf } : {}) });
-      const res = await fetch(`${lock.url}/api/predictions?${query}`, { headers: { authorization: `Bearer ${ctx.config.adminToken}` } });
-      if (!res.ok || !res.body) throw new CliError(`the Tend server at ${lock.url} answered ${res.status} to the export`);
-      const decoder = new TextDecoder();
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        if (broken) break;
-        await write(decoder.decode(chunk, { stream: true }));
-      }
+      await streamFromServer(`${lock.url}/api/predictions?${query}`, ctx.config.adminToken, write, () => broken);
     } else {
       const tend = await ctx.openTend();
       try {
