@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import type { TestDatabase } from './db.ts';
 import { createTend, type Tend } from '../../src/tend.ts';
@@ -9,6 +10,8 @@ export type TestServer = {
   url: string;
   tend: Tend;
   app: FastifyInstance;
+  /** Sends a batch to the tracking API and fails the test unless every message was accepted. */
+  send(writeKey: string, batch: unknown[]): Promise<void>;
   /** A fresh workspace of this server with its keys. */
   workspace(settings?: Record<string, unknown>): Promise<{ id: string; writeKey: string; adminToken: string }>;
   close(): Promise<void>;
@@ -26,6 +29,15 @@ export async function startTestServer(target: TestDatabase, options: { clock?: C
     url: `http://127.0.0.1:${port}`,
     tend,
     app,
+    async send(writeKey, batch) {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/batch`, {
+        method: 'POST',
+        headers: { authorization: basic(writeKey), 'content-type': 'application/json' },
+        body: JSON.stringify({ batch }),
+      });
+      const body = (await res.json()) as { rejected?: unknown[] };
+      assert.deepEqual(body.rejected, [], `batch refused in part: ${JSON.stringify(body)}`);
+    },
     async workspace(settings) {
       const r = await tend.workspaces.createWithKeys('test', settings);
       return { id: r.workspace.id, writeKey: r.writeKey, adminToken: r.adminToken };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { testDatabases } from '../helpers/db.ts';
-import { startTestServer, basic, type TestServer } from '../helpers/server.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { launchBrowser, localContext, screenshot, skipWithoutChromium, watch } from './browser.ts';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -21,11 +21,7 @@ describe('web app in a browser', { skip: skipWithoutChromium }, () => {
     await server?.close();
   });
 
-  const send = async (writeKey: string, batch: unknown[]) => {
-    const res = await fetch(`${server.url}/v1/batch`, { method: 'POST', headers: { authorization: basic(writeKey), 'content-type': 'application/json' }, body: JSON.stringify({ batch }) });
-    const body = (await res.json()) as { accepted: number; rejected: unknown[] };
-    assert.deepEqual(body.rejected, []);
-  };
+  const send = (writeKey: string, batch: unknown[]) => server.send(writeKey, batch);
   const admin = async (token: string, path: string) => {
     const res = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
