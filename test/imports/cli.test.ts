@@ -7,18 +7,12 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runTend } from '../helpers/cli.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const ADMIN_TOKEN = 'tat_cli_test_token_0123456789';
 
-function tend(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['bin/tend.js', ...args], { cwd: root, env: { ...process.env, DATABASE_URL: '', CI: '1', LOG_LEVEL: 'silent', ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
-}
+const tend = runTend;
 
 describe('tend import and tend export (embedded database)', () => {
   let dir: string;
