@@ -1,10 +1,9 @@
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { exportFormats, exportKindNames, exportRows, type ExportFormat, type ExportKindName } from '../../imports/index.ts';
 import { DEFAULT_WORKSPACE_ID } from '../../workspaces/index.ts';
 import { readServerLock } from '../lock.ts';
 import { streamFromServer } from '../remote.ts';
+import { openSink } from '../sink.ts';
 import { CliError, type CliContext } from '../context.ts';
 
 export const exportCommand = {
@@ -19,38 +18,26 @@ export const exportCommand = {
     if (!(exportFormats as readonly string[]).includes(values.format)) throw new CliError(`unknown format "${values.format}"; choose csv or jsonl`, 2);
     const format = values.format as ExportFormat;
 
-    const out: NodeJS.WritableStream = values.out ? createWriteStream(values.out) : ctx.out;
-    let broken = false;
-    // A reader that goes away (`tend export … | head`) ends the export quietly.
-    out.on('error', () => {
-      broken = true;
-    });
-    let bytes = 0;
-    const write = async (chunk: string) => {
-      bytes += Buffer.byteLength(chunk);
-      if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'error')]);
-    };
+    const sink = openSink(values.out, ctx.out);
 
     const lock = ctx.config.databaseUrl ? null : readServerLock(ctx.config.dataDir);
     if (lock && ctx.config.adminToken) {
       // The server holds the embedded database: ask it for the export instead.
-      await streamFromServer(`${lock.url}/api/exports/${kind}?format=${format}`, ctx.config.adminToken, write, () => broken);
+      await streamFromServer(`${lock.url}/api/exports/${kind}?format=${format}`, ctx.config.adminToken, sink.write, sink.stopped);
     } else {
       const tend = await ctx.openTend();
       try {
         await tend.workspaces.ensureDefault({ writeKey: ctx.config.writeKey, adminToken: ctx.config.adminToken });
         for await (const chunk of exportRows(tend.db, DEFAULT_WORKSPACE_ID, kind as ExportKindName, format)) {
-          if (broken) break;
-          await write(chunk);
+          if (sink.stopped()) break;
+          await sink.write(chunk);
         }
       } finally {
         await tend.close();
       }
     }
-    if (values.out) {
-      await new Promise<void>((resolve) => (out as ReturnType<typeof createWriteStream>).end(resolve));
-      ctx.err.write(`Exported ${kind} to ${values.out} (${(bytes / 1024).toFixed(0)} KB, ${format})\n`);
-    }
+    await sink.close();
+    if (values.out) ctx.err.write(`Exported ${kind} to ${values.out} (${(sink.bytes() / 1024).toFixed(0)} KB, ${format})\n`);
     return 0;
   },
 };

@@ -1,10 +1,9 @@
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { dayOf, exportPredictions } from '../../models/scores/index.ts';
 import { DEFAULT_WORKSPACE_ID } from '../../workspaces/index.ts';
 import { readServerLock } from '../lock.ts';
 import { streamFromServer } from '../remote.ts';
+import { openSink } from '../sink.ts';
 import { CliError, type CliContext } from '../context.ts';
 
 export const predictionsCommand = {
@@ -28,22 +27,14 @@ export const predictionsCommand = {
       }
     }
 
-    const out: NodeJS.WritableStream = values.out ? createWriteStream(values.out) : ctx.out;
-    let broken = false;
-    // A reader that goes away (`tend predictions export | head`) ends the export quietly.
-    out.on('error', () => {
-      broken = true;
-    });
+    const sink = openSink(values.out, ctx.out);
     let rows = 0;
-    const write = async (chunk: string) => {
-      if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'error')]);
-    };
 
     const lock = ctx.config.databaseUrl ? null : readServerLock(ctx.config.dataDir);
     if (lock && ctx.config.adminToken) {
       // The server holds the embedded database: ask it for the export instead.
       const query = new URLSearchParams({ format, ...(asOf ? { asOf } : {}) });
-      await streamFromServer(`${lock.url}/api/predictions?${query}`, ctx.config.adminToken, write, () => broken);
+      await streamFromServer(`${lock.url}/api/predictions?${query}`, ctx.config.adminToken, sink.write, sink.stopped);
     } else {
       const tend = await ctx.openTend();
       try {
@@ -57,15 +48,15 @@ export const predictionsCommand = {
           }
         })();
         for await (const chunk of exportPredictions(counted, format)) {
-          if (broken) break;
-          await write(chunk);
+          if (sink.stopped()) break;
+          await sink.write(chunk);
         }
       } finally {
         await tend.close();
       }
     }
+    await sink.close();
     if (values.out) {
-      await new Promise<void>((resolve) => (out as ReturnType<typeof createWriteStream>).end(resolve));
       ctx.err.write(`Exported ${rows ? `${rows.toLocaleString('en')} customers' ` : ''}predictions to ${values.out} (${format})\n`);
     }
     return 0;
