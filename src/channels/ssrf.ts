@@ -180,23 +180,37 @@ export async function outboundRequest(rawUrl: string, req: OutboundRequest): Pro
   const client = check.url.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const done = (r: OutboundResponse) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       resolve(r);
     };
-    const request = client.request(check.url, { method: req.method, headers: req.headers, lookup, agent: false }, (res) => {
+    let request: http.ClientRequest;
+    try {
+      request = client.request(check.url, { method: req.method, headers: req.headers, lookup, agent: false }, onResponse);
+    } catch (err) {
+      // An invalid header name or value: refused before anything went out.
+      return done({ kind: 'refused', reason: (err as Error).message });
+    }
+    function onResponse(res: http.IncomingMessage) {
       const chunks: Buffer[] = [];
       let size = 0;
+      const answer = () => done({ kind: 'response', status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_BODY).toString('utf8') });
       res.on('data', (chunk: Buffer) => {
-        if (size < MAX_BODY) chunks.push(chunk);
+        chunks.push(chunk);
         size += chunk.length;
+        // The status is what counts; a body past the limit is cut rather than waited for.
+        if (size >= MAX_BODY) {
+          answer();
+          res.destroy();
+        }
       });
-      res.on('end', () => done({ kind: 'response', status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_BODY).toString('utf8') }));
+      res.on('end', answer);
       res.on('error', (err) => done({ kind: 'error', error: err.message }));
-    });
-    const timer = setTimeout(() => {
+    }
+    timer = setTimeout(() => {
       request.destroy(new Error(`no answer within ${req.timeoutMs} ms`));
     }, req.timeoutMs);
     request.on('error', (err: NodeJS.ErrnoException) => done({ kind: 'error', error: err.code ? `${err.code}: ${err.message}` : err.message }));
