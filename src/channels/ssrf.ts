@@ -180,14 +180,14 @@ export async function outboundRequest(rawUrl: string, req: OutboundRequest): Pro
   const client = check.url.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
+    let request: http.ClientRequest | undefined;
+    const timer = setTimeout(() => request?.destroy(new Error(`no answer within ${req.timeoutMs} ms`)), req.timeoutMs);
     const done = (r: OutboundResponse) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       resolve(r);
     };
-    let request: http.ClientRequest;
     try {
       request = client.request(check.url, { method: req.method, headers: req.headers, lookup, agent: false }, onResponse);
     } catch (err) {
@@ -210,9 +210,6 @@ export async function outboundRequest(rawUrl: string, req: OutboundRequest): Pro
       res.on('end', answer);
       res.on('error', (err) => done({ kind: 'error', error: err.message }));
     }
-    timer = setTimeout(() => {
-      request.destroy(new Error(`no answer within ${req.timeoutMs} ms`));
-    }, req.timeoutMs);
     request.on('error', (err: NodeJS.ErrnoException) => done({ kind: 'error', error: err.code ? `${err.code}: ${err.message}` : err.message }));
     request.end(req.body);
   });
