@@ -9,6 +9,20 @@ import { createSegmentService, createSegmentUpdater } from './segments/index.ts'
 import { createModelService, createScoreUpdater } from './models/scores/index.ts';
 import { createReplenishmentService } from './models/replenishment/index.ts';
 import { createRecommendationService } from './models/recommend/index.ts';
+import { checkDefinition, createJourneyRunner, createJourneyService, createJourneyTriggers, createVersionCache } from './journeys/index.ts';
+import { createDeliveryWorker, type Providers } from './channels/delivery.ts';
+import { outboxProviders } from './channels/outbox/provider.ts';
+import { createRenderer } from './channels/render.ts';
+import { createTrackingService } from './tracking/service.ts';
+
+/** How Tend sends: the providers per channel (the outbox when none is given) and the addresses in messages. */
+export type MessagingOptions = {
+  providers?: Providers;
+  /** Where tracking links, unsubscribe pages and the open pixel are served (TEND_PUBLIC_URL). */
+  publicUrl?: string;
+  /** The From of emails (TEND_EMAIL_FROM). */
+  emailFrom?: string;
+};
 
 /**
  * The composition root: every service Tend has, built from its explicit dependencies, in one place.
@@ -16,7 +30,7 @@ import { createRecommendationService } from './models/recommend/index.ts';
  */
 export async function createTend(
   config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'databaseSchema' | 'databasePoolSize'>>,
-  deps: { clock?: Clock; db?: Db } = {},
+  deps: { clock?: Clock; db?: Db; messaging?: MessagingOptions } = {},
 ) {
   const clock = deps.clock ?? systemClock;
   const db =
@@ -36,6 +50,22 @@ export async function createTend(
   const replenishment = createReplenishmentService({ db, clock });
   const recommendations = createRecommendationService({ db, clock, replenishment });
   ingest.onIngested((batch) => replenishment.onIngested(batch));
+  // Journeys: events resume waiting contacts, convert goals and enrol; segment changes enrol.
+  const versions = createVersionCache();
+  const triggers = createJourneyTriggers({ db, clock, versions });
+  const journeys = createJourneyService({ db, clock, versions, triggers, check: (ws, definition) => checkDefinition(db, ws, definition) });
+  ingest.onIngested((batch) => triggers.onIngested(batch));
+  segments.onChange((ws, changes) => triggers.onSegmentChanges(ws, changes));
+  const runner = createJourneyRunner({ db, clock, versions, onContactsChanged: (ws, ids) => segmentUpdater.enqueue(ws, ids) });
+  // Read on every render: a server learns its public address only once it listens.
+  const messaging = deps.messaging ?? {};
+  const publicUrl = () => (messaging.publicUrl ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
+  const renderer = createRenderer({ db, clock, versions, recommendations, publicUrl, emailFrom: () => messaging.emailFrom ?? 'Tend <shop@localhost>' });
+  const delivery = createDeliveryWorker({
+    db, clock, renderer, providers: messaging.providers ?? outboxProviders(db, clock), onEvents: (ws, ids) => segmentUpdater.enqueue(ws, ids),
+  });
+  // Opens, clicks and unsubscribes come back as events that segments see.
+  const tracking = createTrackingService({ db, clock, onEvents: (ws, ids) => segmentUpdater.enqueue(ws, ids) });
   return {
     db,
     clock,
@@ -49,6 +79,13 @@ export async function createTend(
     scoreUpdater,
     replenishment,
     recommendations,
+    journeys,
+    triggers,
+    runner,
+    delivery,
+    renderer,
+    tracking,
+    messaging,
     /**
      * After an import: imports write contacts, orders and events in bulk, outside the per-event
      * path, so the segments are recomputed from scratch (cheaper than re-evaluating every row's
@@ -58,6 +95,8 @@ export async function createTend(
       if (kind !== 'products') await segments.recomputeAll(workspaceId);
     },
     async close() {
+      await runner.stop();
+      await delivery.stop();
       await scoreUpdater.flush();
       await segmentUpdater.flush();
       await db.close();

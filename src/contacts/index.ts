@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Db, Queryable } from '../db/index.ts';
 import type { Clock } from '../core/clock.ts';
 import { consentRows, saveConsents, type ConsentInput } from './consent.ts';
 
@@ -139,20 +139,47 @@ export function createContactService({ db, clock }: { db: Db; clock: Clock }) {
      * are deleted in one transaction. Profiles merged into it earlier are deleted too.
      */
     async erase(workspaceId: string, contactId: number): Promise<boolean> {
-      return db.transaction(async (tx) => {
-        const { rows } = await tx.query(`select 1 from contacts where workspace_id = $1 and id = $2 and merged_into is null for update`, [workspaceId, contactId]);
-        if (rows.length === 0) return false;
-        const p = [workspaceId, contactId];
-        await tx.query(`delete from order_items i using orders o where o.workspace_id = $1 and o.contact_id = $2 and i.workspace_id = $1 and i.order_id = o.order_id`, p);
-        await tx.query(`delete from cart_items i using carts c where c.workspace_id = $1 and c.contact_id = $2 and i.workspace_id = $1 and i.cart_id = c.cart_id`, p);
-        for (const table of ['orders', 'carts', 'events', 'contact_aliases', 'contact_consents', 'contact_scores', 'segment_memberships', 'push_subscriptions']) {
-          await tx.query(`delete from ${table} where workspace_id = $1 and contact_id = $2`, p);
-        }
-        await tx.query(`delete from contacts where workspace_id = $1 and (id = $2 or merged_into = $2)`, p);
-        return true;
-      });
+      return db.transaction((tx) => eraseContactIn(tx, workspaceId, contactId));
     },
   };
 }
 
 export type ContactService = ReturnType<typeof createContactService>;
+
+/**
+ * Erases a contact inside the caller's transaction: the profile, its aliases, consent, events,
+ * carts, orders, scores, memberships, journey runs, messages and list entries. Profiles merged into
+ * it earlier go too. Suppressed addresses stay suppressed (keeping a bounced or complaining
+ * address off the list is the point of the suppression). False when there is no such contact.
+ */
+export async function eraseContactIn(tx: Queryable, workspaceId: string, contactId: number): Promise<boolean> {
+  const { rows } = await tx.query(`select 1 from contacts where workspace_id = $1 and id = $2 and merged_into is null for update`, [workspaceId, contactId]);
+  if (rows.length === 0) return false;
+  const p = [workspaceId, contactId];
+  await tx.query(`delete from order_items i using orders o where o.workspace_id = $1 and o.contact_id = $2 and i.workspace_id = $1 and i.order_id = o.order_id`, p);
+  await tx.query(`delete from cart_items i using carts c where c.workspace_id = $1 and c.contact_id = $2 and i.workspace_id = $1 and i.cart_id = c.cart_id`, p);
+  for (const table of erasedTables) await tx.query(`delete from ${table} where workspace_id = $1 and contact_id = $2`, p);
+  await tx.query(`delete from contacts where workspace_id = $1 and (id = $2 or merged_into = $2)`, p);
+  return true;
+}
+const erasedTables = [
+  'orders', 'carts', 'events', 'contact_aliases', 'contact_consents', 'contact_scores', 'segment_memberships', 'push_subscriptions',
+  'journey_runs', 'messages', 'policy_decisions', 'contact_lists', 'coupons',
+];
+
+/**
+ * Anonymises a contact: identity (user id, email, phone, aliases, traits), consent, push
+ * subscriptions and events go; orders stay, without anyone they can be traced to, so revenue
+ * figures and the models keep their history.
+ */
+export async function anonymiseContactIn(tx: Queryable, workspaceId: string, contactId: number, at: Date): Promise<void> {
+  const p = [workspaceId, contactId];
+  for (const table of ['contact_aliases', 'contact_consents', 'push_subscriptions', 'events', 'contact_lists']) {
+    await tx.query(`delete from ${table} where workspace_id = $1 and contact_id = $2`, p);
+  }
+  await tx.query(
+    `update contacts set user_id = null, email = null, email_check = null, phone = null, traits = '{"anonymised": true}', timezone = null, locale = null, updated_at = $3
+      where workspace_id = $1 and id = $2`,
+    [...p, at],
+  );
+}

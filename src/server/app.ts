@@ -22,7 +22,8 @@ export async function buildServer(tend: Tend, options: ServerOptions = {}, plugi
   const logger = options.logger ?? false;
   const verbose = typeof logger === 'object' && (logger.level === 'debug' || logger.level === 'trace');
   // One line per request only when asked for (LOG_LEVEL=debug): a tracking endpoint sees thousands.
-  const app = Fastify({ logger, bodyLimit: 1024 * 1024, trustProxy: true, logController: new LogController({ disableRequestLogging: !verbose }) });
+  // Tracking links carry a signed token in the path (a few hundred characters with the URL inside).
+  const app = Fastify({ logger, bodyLimit: 1024 * 1024, trustProxy: true, routerOptions: { maxParamLength: 8192 }, logController: new LogController({ disableRequestLogging: !verbose }) });
 
   // JSON, and JSON sent as text/plain (browsers' sendBeacon). An empty body is no body: clients
   // often send a JSON content type with DELETE and GET.

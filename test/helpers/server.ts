@@ -5,6 +5,7 @@ import { createTend, type Tend } from '../../src/tend.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { extraRoutes } from '../../src/server/plugins.ts';
 import type { Clock } from '../../src/core/clock.ts';
+import type { MessagingOptions } from '../../src/tend.ts';
 
 export type TestServer = {
   url: string;
@@ -18,13 +19,16 @@ export type TestServer = {
 };
 
 /** Starts a real Tend server on 127.0.0.1 and a free port, on the given database. */
-export async function startTestServer(target: TestDatabase, options: { clock?: Clock } = {}): Promise<TestServer> {
+export async function startTestServer(target: TestDatabase, options: { clock?: Clock; messaging?: MessagingOptions } = {}): Promise<TestServer> {
   const db = await target.open();
-  const tend = await createTend({ databaseUrl: null, dataDir: '' }, { db, clock: options.clock });
+  const messaging: MessagingOptions = { ...options.messaging };
+  const tend = await createTend({ databaseUrl: null, dataDir: '' }, { db, clock: options.clock, messaging });
   const app = await buildServer(tend, { logger: false }, extraRoutes);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  // Links in messages point at this server.
+  messaging.publicUrl = `http://127.0.0.1:${port}`;
   return {
     url: `http://127.0.0.1:${port}`,
     tend,
