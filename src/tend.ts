@@ -14,6 +14,7 @@ import { createDeliveryWorker, type Providers } from './channels/delivery.ts';
 import { outboxProviders } from './channels/outbox/provider.ts';
 import { createRenderer } from './channels/render.ts';
 import { createTrackingService } from './tracking/service.ts';
+import { startPeriodic } from './core/periodic.ts';
 
 /** How Tend sends: the providers per channel (the outbox when none is given) and the addresses in messages. */
 export type MessagingOptions = {
@@ -30,7 +31,7 @@ export type MessagingOptions = {
  */
 export async function createTend(
   config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'databaseSchema' | 'databasePoolSize'>>,
-  deps: { clock?: Clock; db?: Db; messaging?: MessagingOptions } = {},
+  deps: { clock?: Clock; db?: Db; messaging?: MessagingOptions; log?: (line: string) => void } = {},
 ) {
   const clock = deps.clock ?? systemClock;
   const db =
@@ -56,13 +57,13 @@ export async function createTend(
   const journeys = createJourneyService({ db, clock, versions, triggers, check: (ws, definition) => checkDefinition(db, ws, definition) });
   ingest.onIngested((batch) => triggers.onIngested(batch));
   segments.onChange((ws, changes) => triggers.onSegmentChanges(ws, changes));
-  const runner = createJourneyRunner({ db, clock, versions, onContactsChanged: (ws, ids) => segmentUpdater.enqueue(ws, ids) });
+  const runner = createJourneyRunner({ db, clock, versions, onContactsChanged: (ws, ids) => segmentUpdater.enqueue(ws, ids), log: deps.log });
   // Read on every render: a server learns its public address only once it listens.
   const messaging = deps.messaging ?? {};
   const publicUrl = () => (messaging.publicUrl ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
   const renderer = createRenderer({ db, clock, versions, recommendations, publicUrl, emailFrom: () => messaging.emailFrom ?? 'Tend <shop@localhost>' });
   const delivery = createDeliveryWorker({
-    db, clock, renderer, providers: messaging.providers ?? outboxProviders(db, clock), onEvents: (ws, ids) => segmentUpdater.enqueue(ws, ids),
+    db, clock, renderer, providers: messaging.providers ?? outboxProviders(db, clock), onEvents: (ws, ids) => segmentUpdater.enqueue(ws, ids), log: deps.log,
   });
   // Opens, clicks and unsubscribes come back as events that segments see.
   const tracking = createTrackingService({ db, clock, onEvents: (ws, ids) => segmentUpdater.enqueue(ws, ids) });
@@ -93,6 +94,25 @@ export async function createTend(
      */
     async onImported(workspaceId: string, kind: string): Promise<void> {
       if (kind !== 'products') await segments.recomputeAll(workspaceId);
+    },
+    /**
+     * Starts the background work of journeys: the runner (due steps), the delivery worker (recorded
+     * messages) and, once a minute, the trigger sweep (schedules, dates, model changes). Any
+     * number of processes may run these against one Postgres: claims skip each other's rows and
+     * the sweep takes a lease. Returns the function that stops them.
+     */
+    async startWorkers(options: { log?: (line: string) => void; pollMs?: number; sweepEveryMs?: number } = {}): Promise<() => Promise<void>> {
+      await runner.start(options.pollMs);
+      await delivery.start(options.pollMs);
+      const sweep = startPeriodic({
+        db, clock, lease: 'journey-trigger-sweep', everyMs: options.sweepEveryMs ?? 60_000,
+        round: async () => void (await triggers.sweep()), onError: (err) => options.log?.(`journey triggers: ${err.message}`),
+      });
+      return async () => {
+        await sweep.stop();
+        await runner.stop();
+        await delivery.stop();
+      };
     },
     async close() {
       await runner.stop();

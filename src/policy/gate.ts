@@ -19,16 +19,16 @@ import type { GateDecision, GateInput, MessagingPolicy } from './schema.ts';
  */
 export async function decide(tx: Queryable, policy: MessagingPolicy, input: GateInput, now: Date): Promise<GateDecision> {
   const caps = input.transactional ? [] : policy.caps.filter((c) => c.channel === input.channel);
-  const { rows } = await tx.query<{ suppressed: string | null; channel_consent: boolean | null; topic_consent: boolean | null; cap_times: Date[][] | null; rate_times: Date[] | null }>(
+  const { rows } = await tx.query<{ suppressed: string | null; channel_consent: boolean | null; topic_consent: boolean | null; cap_times: string[][] | null; rate_times: Date[] | null }>(
     `select
        (select reason from suppressions where workspace_id = $1 and channel = $3 and address = $4) as suppressed,
        (select granted from contact_consents where workspace_id = $1 and contact_id = $2 and channel = $3 and topic = '*') as channel_consent,
        (select granted from contact_consents where workspace_id = $1 and contact_id = $2 and channel = $3 and topic = $5) as topic_consent,
-       (select array_agg(coalesce((select array_agg(m.created_at order by m.created_at)
+       (select json_agg(coalesce((select json_agg(m.created_at order by m.created_at)
                                      from messages m
                                     where m.workspace_id = $1 and m.contact_id = $2 and m.channel = $3 and not m.transactional
                                       and m.status <> 'cancelled' and m.status <> 'failed' and m.created_at > $6::timestamptz - w * interval '1 millisecond'),
-                                  '{}') order by ord)
+                                  '[]'::json) order by ord)
           from unnest($7::bigint[]) with ordinality as x(w, ord)) as cap_times,
        (select array_agg(m.created_at order by m.created_at) from messages m
          where $8::bigint is not null and m.workspace_id = $1 and m.journey_id = $8 and m.created_at > $6::timestamptz - interval '1 minute') as rate_times`,
