@@ -18,28 +18,67 @@ import type { GateDecision, GateInput, MessagingPolicy } from './schema.ts';
  * work is claimed (higher priority first at the same due time): the first to pass takes the room.
  */
 export async function decide(tx: Queryable, policy: MessagingPolicy, input: GateInput, now: Date): Promise<GateDecision> {
-  const caps = input.transactional ? [] : policy.caps.filter((c) => c.channel === input.channel);
-  const { rows } = await tx.query<{ suppressed: string | null; channel_consent: boolean | null; topic_consent: boolean | null; cap_times: string[][] | null; rate_times: Date[] | null }>(
+  const [facts] = await loadGateFacts(tx, policy, [input], now);
+  return decideWith(policy, input, facts!, now);
+}
+
+/** What the gate reads about one prospective message. */
+export type GateFacts = {
+  suppressed: string | null;
+  channelConsent: boolean | null;
+  topicConsent: boolean | null;
+  /** Times of the contact's marketing messages on the channel within the longest cap window, oldest first. */
+  recent: Date[];
+  /** Times of the journey's messages in the last minute (only when it has a send rate). */
+  journeyRecent: Date[];
+};
+
+/**
+ * Reads the gate's facts for many prospective messages in one statement (a batch of journey
+ * steps costs one round trip, not one per contact).
+ */
+export async function loadGateFacts(tx: Queryable, policy: MessagingPolicy, inputs: readonly GateInput[], now: Date): Promise<GateFacts[]> {
+  if (inputs.length === 0) return [];
+  const longest = (input: GateInput) =>
+    input.transactional ? 0 : Math.max(0, ...policy.caps.filter((c) => c.channel === input.channel).map((c) => durationMs(c.window)));
+  const { rows } = await tx.query<{ suppressed: string | null; channel_consent: boolean | null; topic_consent: boolean | null; recent: string[] | null }>(
     `select
-       (select reason from suppressions where workspace_id = $1 and channel = $3 and address = $4) as suppressed,
-       (select granted from contact_consents where workspace_id = $1 and contact_id = $2 and channel = $3 and topic = '*') as channel_consent,
-       (select granted from contact_consents where workspace_id = $1 and contact_id = $2 and channel = $3 and topic = $5) as topic_consent,
-       (select json_agg(coalesce((select json_agg(m.created_at order by m.created_at)
-                                     from messages m
-                                    where m.workspace_id = $1 and m.contact_id = $2 and m.channel = $3 and not m.transactional
-                                      and m.status <> 'cancelled' and m.status <> 'failed' and m.created_at > $6::timestamptz - w * interval '1 millisecond'),
-                                  '[]'::json) order by ord)
-          from unnest($7::bigint[]) with ordinality as x(w, ord)) as cap_times,
-       (select array_agg(m.created_at order by m.created_at) from messages m
-         where $8::bigint is not null and m.workspace_id = $1 and m.journey_id = $8 and m.created_at > $6::timestamptz - interval '1 minute') as rate_times`,
-    [input.workspaceId, input.contactId, input.channel, input.address, input.topic, now, caps.map((c) => durationMs(c.window)), input.sendRatePerMinute ? input.journeyId : null],
+       (select reason from suppressions s where s.workspace_id = i.w and s.channel = i.ch and s.address = i.a) as suppressed,
+       (select granted from contact_consents k where k.workspace_id = i.w and k.contact_id = i.c and k.channel = i.ch and k.topic = '*') as channel_consent,
+       (select granted from contact_consents k where k.workspace_id = i.w and k.contact_id = i.c and k.channel = i.ch and k.topic = i.t) as topic_consent,
+       case when i.span > 0 then
+         (select json_agg(m.created_at order by m.created_at) from messages m
+           where m.workspace_id = i.w and m.contact_id = i.c and m.channel = i.ch and not m.transactional
+             and m.status <> 'cancelled' and m.status <> 'failed' and m.created_at > $1::timestamptz - i.span * interval '1 millisecond')
+       end as recent
+     from unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[]) with ordinality as i(w, c, ch, a, t, span, ord)
+     order by i.ord`,
+    [now, inputs.map((i) => i.workspaceId), inputs.map((i) => i.contactId), inputs.map((i) => i.channel), inputs.map((i) => i.address), inputs.map((i) => i.topic), inputs.map(longest)],
   );
-  const row = rows[0]!;
-  if (row.suppressed) return { decision: 'suppressed', reason: `suppressed: ${input.address} (${row.suppressed})` };
+  const rated = [...new Set(inputs.filter((i) => i.sendRatePerMinute && i.journeyId !== null).map((i) => `${i.workspaceId}\u0000${i.journeyId}`))];
+  const journeyTimes = new Map<string, Date[]>();
+  for (const key of rated) {
+    const [ws, journeyId] = key.split('\u0000');
+    const r = await tx.query<{ created_at: Date }>(
+      `select created_at from messages where workspace_id = $1 and journey_id = $2 and created_at > $3::timestamptz - interval '1 minute' order by created_at`,
+      [ws, Number(journeyId), now],
+    );
+    journeyTimes.set(key, r.rows.map((x) => new Date(x.created_at)));
+  }
+  return rows.map((r, i) => ({
+    suppressed: r.suppressed, channelConsent: r.channel_consent, topicConsent: r.topic_consent,
+    recent: (r.recent ?? []).map((t) => new Date(t)),
+    journeyRecent: journeyTimes.get(`${inputs[i]!.workspaceId}\u0000${inputs[i]!.journeyId}`) ?? [],
+  }));
+}
+
+/** The gate's decision from its facts: pure, so a batch, a dry run and a test all decide alike. */
+export function decideWith(policy: MessagingPolicy, input: GateInput, facts: GateFacts, now: Date): GateDecision {
+  if (facts.suppressed) return { decision: 'suppressed', reason: `suppressed: ${input.address} (${facts.suppressed})` };
   if (input.transactional) return { decision: 'send' };
 
-  if (row.channel_consent !== true) return { decision: 'suppressed', reason: `no consent: ${input.channel} ${row.channel_consent === false ? 'opted out' : 'not opted in'}` };
-  if (row.topic_consent === false) return { decision: 'suppressed', reason: `no consent: opted out of ${input.channel} topic ${input.topic}` };
+  if (facts.channelConsent !== true) return { decision: 'suppressed', reason: `no consent: ${input.channel} ${facts.channelConsent === false ? 'opted out' : 'not opted in'}` };
+  if (facts.topicConsent === false) return { decision: 'suppressed', reason: `no consent: opted out of ${input.channel} topic ${input.topic}` };
   if (input.lifecycleStage && policy.suppressStages.includes(input.lifecycleStage)) {
     return { decision: 'suppressed', reason: `suppressed: lifecycle stage ${input.lifecycleStage} gets no marketing` };
   }
@@ -52,16 +91,17 @@ export async function decide(tx: Queryable, policy: MessagingPolicy, input: Gate
 
   let capUntil: Date | null = null;
   let capReason = '';
-  caps.forEach((cap, i) => {
-    const times = (row.cap_times?.[i] ?? []).map((t) => new Date(t));
-    if (times.length < cap.max) return;
+  for (const cap of policy.caps.filter((c) => c.channel === input.channel)) {
+    const windowMs = durationMs(cap.window);
+    const times = facts.recent.filter((t) => t.getTime() > now.getTime() - windowMs);
+    if (times.length < cap.max) continue;
     // Room comes back when enough of the messages in the window have aged out of it.
-    const freedAt = cap.max === 0 ? null : new Date(times[times.length - cap.max]!.getTime() + durationMs(cap.window));
+    const freedAt = cap.max === 0 ? null : new Date(times[times.length - cap.max]!.getTime() + windowMs);
     if (freedAt === null || capUntil === null || freedAt > capUntil) {
       capUntil = freedAt ?? new Date(8.64e15);
       capReason = `frequency cap: ${cap.max} ${input.channel} per ${cap.window}`;
     }
-  });
+  }
   if (capUntil !== null) {
     const until = capUntil as Date;
     if (input.onCapped === 'drop' || until.getTime() >= 8.64e15) return { decision: 'dropped', reason: `dropped: ${capReason}` };
@@ -69,7 +109,7 @@ export async function decide(tx: Queryable, policy: MessagingPolicy, input: Gate
   }
 
   const rate = input.sendRatePerMinute;
-  const recent = (row.rate_times ?? []).map((t) => new Date(t));
+  const recent = facts.journeyRecent.filter((t) => t.getTime() > now.getTime() - 60_000);
   if (rate && recent.length >= rate) {
     const until = new Date(recent[recent.length - rate]!.getTime() + 60_000);
     return { decision: 'deferred', until, reason: `deferred: journey send rate ${rate} per minute` };

@@ -1,3 +1,3 @@
 export { MessagingPolicy, type GateInput, type GateDecision } from './schema.ts';
-export { decide, inQuietHours, recordDecision } from './gate.ts';
+export { decide, decideWith, loadGateFacts, inQuietHours, recordDecision, type GateFacts } from './gate.ts';
 export { loadMessagingSettings, saveMessagingPolicy, type MessagingSettings } from './settings.ts';
