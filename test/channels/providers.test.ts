@@ -55,6 +55,6 @@ describe('createProvidersFromEnv', () => {
         return true;
       },
     );
-    assert.throws(() => createProvidersFromEnv({ TEND_SMS_URL: 'nope' }), /^configuration: TEND_SMS_URL is not valid/);
+    assert.throws(() => createProvidersFromEnv({ TEND_SMS_URL: 'nope' }), /configuration: TEND_SMS_URL is not valid: Invalid URL/);
   });
 });
