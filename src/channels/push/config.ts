@@ -76,7 +76,7 @@ export function pushConfigFromEnv(env: NodeJS.ProcessEnv): PushConfig | undefine
   const names = ['TEND_VAPID_PUBLIC_KEY', 'TEND_VAPID_PRIVATE_KEY', 'TEND_VAPID_SUBJECT'] as const;
   if (names.every((n) => !env[n])) return undefined;
   const missing = names.find((n) => !env[n]);
-  if (missing) throw new ConfigError(`configuration: ${missing} is required for web push (with ${names.filter((n) => n !== missing).join(' and ')}); \`tend\` can generate a key pair`);
+  if (missing) throw new ConfigError(`configuration: ${missing} is required for web push (with ${names.filter((n) => n !== missing).join(' and ')}); generate a pair with \`npx web-push generate-vapid-keys --json\``);
   const publicUrl = env.TEND_PUBLIC_URL?.replace(/\/+$/, '');
   const parsed = PushConfig.safeParse({
     publicKey: env.TEND_VAPID_PUBLIC_KEY,
