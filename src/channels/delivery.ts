@@ -14,7 +14,9 @@ export type MessageRow = {
 
 /** Turns a recorded message into what its provider sends; an error here fails the message (no retry). */
 export interface Renderer {
-  render(message: MessageRow): Promise<{ ok: true; payload: PayloadOf[Channel] } | { ok: false; error: string }>;
+  /** Reads what a batch of messages needs (their contacts) in one go; passed back to `render`. */
+  prepare(messages: readonly MessageRow[]): Promise<unknown>;
+  render(message: MessageRow, prepared: unknown): Promise<{ ok: true; payload: PayloadOf[Channel] } | { ok: false; error: string }>;
 }
 
 export type Providers = Partial<{ [C in Channel]: ChannelProvider<C> }>;
@@ -61,10 +63,10 @@ export function createDeliveryWorker({ db, clock, providers, renderer, batchSize
     return rows.sort((a, b) => a.id - b.id);
   }
 
-  async function attempt(m: MessageRow): Promise<{ m: MessageRow; result: SendResult; provider: string | null }> {
+  async function attempt(m: MessageRow, prepared: unknown): Promise<{ m: MessageRow; result: SendResult; provider: string | null }> {
     const provider = providers[m.channel] as ChannelProvider | undefined;
     if (!provider) return { m, result: { status: 'failed', error: `no ${m.channel} provider is configured` }, provider: null };
-    const rendered = await renderer.render(m).catch((err: Error) => ({ ok: false as const, error: `rendering failed: ${err.message}` }));
+    const rendered = await renderer.render(m, prepared).catch((err: Error) => ({ ok: false as const, error: `rendering failed: ${err.message}` }));
     if (!rendered.ok) return { m, result: { status: 'failed', error: rendered.error }, provider: provider.name };
     const message: OutgoingMessage = {
       id: String(m.id), idempotencyKey: m.idempotency_key, workspaceId: m.workspace_id, channel: m.channel, transactional: m.transactional,
@@ -130,10 +132,11 @@ export function createDeliveryWorker({ db, clock, providers, renderer, batchSize
     const now = clock.now();
     const batch = await claim(now);
     if (batch.length === 0) return 0;
+    const prepared = await renderer.prepare(batch);
     const outcomes: Awaited<ReturnType<typeof attempt>>[] = [];
     let next = 0;
     await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, async () => {
-      while (next < batch.length) outcomes.push(await attempt(batch[next++]!));
+      while (next < batch.length) outcomes.push(await attempt(batch[next++]!, prepared));
     }));
     await record(outcomes, clock.now());
     for (const o of outcomes) if (o.result.status !== 'accepted') log?.(`message ${o.m.id} (${o.m.channel} to ${o.m.address}): ${o.result.status}: ${o.result.error}`);

@@ -41,22 +41,31 @@ export function messageKey(parts: readonly (string | number)[]): string {
 }
 
 /**
- * Records a message before anything is attempted, in the caller's transaction (the journey step
- * that decided to send). A key seen before is a no-op, so a step re-run after a crash does not
- * queue a second message. The delivery worker wakes on the notification when the transaction
- * commits. Returns the message id, or null when the key existed.
+ * Records messages before anything is attempted, in the caller's transaction (the journey steps
+ * that decided to send), with one statement for the whole batch. A key seen before is a no-op, so
+ * a step re-run after a crash does not queue a second message. The delivery worker wakes on the
+ * notification when the transaction commits. Returns how many were new.
  */
-export async function recordMessage(tx: Queryable, m: NewMessage): Promise<number | null> {
-  const { rows } = await tx.query<{ id: number }>(
-    `insert into messages (workspace_id, idempotency_key, contact_id, journey_id, run_id, broadcast_id, step_id, variant, channel, topic,
-                           transactional, address, source, context, next_attempt_at, created_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-     on conflict (idempotency_key) do nothing
-     returning id`,
-    [m.workspaceId, m.idempotencyKey, m.contactId, m.journeyId ?? null, m.runId ?? null, m.broadcastId ?? null, m.stepId ?? null, m.variant ?? null,
-      m.channel, m.topic, m.transactional, m.address, JSON.stringify(m.source), JSON.stringify(m.context), m.notBefore ?? m.at, m.at],
+export async function recordMessages(tx: Queryable, list: readonly NewMessage[]): Promise<number> {
+  if (list.length === 0) return 0;
+  const col = <T>(f: (m: NewMessage) => T) => list.map(f);
+  const { rows } = await tx.query<{ n: number }>(
+    `with inserted as (
+       insert into messages (workspace_id, idempotency_key, contact_id, journey_id, run_id, broadcast_id, step_id, variant, channel, topic,
+                             transactional, address, source, context, next_attempt_at, created_at)
+       select * from unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[],
+                            $11::boolean[], $12::text[], $13::jsonb[], $14::jsonb[], $15::timestamptz[], $16::timestamptz[])
+       on conflict (idempotency_key) do nothing
+       returning 1)
+     select count(*)::int as n from inserted`,
+    [
+      col((m) => m.workspaceId), col((m) => m.idempotencyKey), col((m) => m.contactId), col((m) => m.journeyId ?? null), col((m) => m.runId ?? null),
+      col((m) => m.broadcastId ?? null), col((m) => m.stepId ?? null), col((m) => m.variant ?? null), col((m) => m.channel), col((m) => m.topic),
+      col((m) => m.transactional), col((m) => m.address), col((m) => JSON.stringify(m.source)), col((m) => JSON.stringify(m.context)),
+      col((m) => m.notBefore ?? m.at), col((m) => m.at),
+    ],
   );
-  if (rows.length === 0) return null;
-  await tx.query(`select pg_notify($1, $2)`, [MESSAGES_CHANNEL, m.workspaceId]);
-  return rows[0]!.id;
+  const n = rows[0]!.n;
+  if (n > 0) await tx.query(`select pg_notify($1, '')`, [MESSAGES_CHANNEL]);
+  return n;
 }

@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import { loadMessagingSettings, type MessagingSettings } from '../policy/index.ts';
 import { compileEmail, compileText, type CompiledEmail, type CompiledText, type RenderContext, type ItemVars } from '../templates/index.ts';
 import { clickUrl, preferencesUrl, rewriteEmailLinks, unsubscribeUrl, type LinkContext } from '../tracking/links.ts';
-import { loadContactFacts, type ContactFacts } from '../journeys/contact-facts.ts';
+import { loadContactFactsMany, type ContactFacts } from '../journeys/contact-facts.ts';
 import { stepById } from '../journeys/decide.ts';
 import type { VersionCache } from '../journeys/versions.ts';
 import type { Content } from '../journeys/schema.ts';
@@ -22,7 +22,7 @@ type Compiled = { email?: CompiledEmail; texts: Map<string, CompiledText> };
  */
 export function createRenderer({ db, clock, versions, recommendations, publicUrl, emailFrom }: {
   db: Db; clock: Clock; versions: VersionCache; recommendations: RecommendationService; publicUrl: () => string; emailFrom: () => string;
-}): Renderer & { context(m: MessageRow): Promise<RenderContext | null> } {
+}): Renderer & { context(m: MessageRow, prepared?: unknown): Promise<RenderContext | null> } {
   const compiled = new Map<string, Promise<Compiled>>();
   const settings = new Map<string, { at: number; value: MessagingSettings; name: string }>();
 
@@ -71,6 +71,8 @@ export function createRenderer({ db, clock, versions, recommendations, publicUrl
   /** The cart, order and recommendations the message shows, read once and kept on the message. */
   async function captured(m: MessageRow, contact: ContactFacts, sources: string): Promise<Record<string, unknown>> {
     if (m.context.captured) return m.context.captured as Record<string, unknown>;
+    const needs = ['cart', 'order', 'recommendations'].filter((name) => new RegExp(`\\b${name}\\b`).test(sources));
+    if (needs.length === 0) return {};
     const trigger = (m.context.trigger ?? null) as { properties?: Record<string, unknown> } | null;
     const out: Record<string, unknown> = {};
     if (/\bcart\b/.test(sources)) out.cart = await loadCart(db, m.workspace_id, contact.id, trigger?.properties?.cart_id);
@@ -83,8 +85,15 @@ export function createRenderer({ db, clock, versions, recommendations, publicUrl
     return out;
   }
 
-  async function context(m: MessageRow): Promise<RenderContext | null> {
-    const contact = await loadContactFacts(db, m.workspace_id, m.contact_id);
+  /** The contacts of a batch of messages, read in one statement. */
+  async function prepare(messages: readonly MessageRow[]): Promise<Map<string, ContactFacts>> {
+    return loadContactFactsMany(db, messages.map((m) => ({ workspaceId: m.workspace_id, contactId: m.contact_id })));
+  }
+
+  async function context(m: MessageRow, prepared?: unknown): Promise<RenderContext | null> {
+    const key = `${m.workspace_id}:${m.contact_id}`;
+    const known = prepared instanceof Map ? (prepared as Map<string, ContactFacts>) : await prepare([m]);
+    const contact = known.get(key) ?? null;
     if (!contact) return null;
     const { content } = await contentOf(m);
     const ws = await workspace(m.workspace_id);
@@ -114,8 +123,8 @@ export function createRenderer({ db, clock, versions, recommendations, publicUrl
     };
   }
 
-  async function render(m: MessageRow): Promise<{ ok: true; payload: PayloadOf[Channel] } | { ok: false; error: string }> {
-    const ctx = await context(m);
+  async function render(m: MessageRow, prepared?: unknown): Promise<{ ok: true; payload: PayloadOf[Channel] } | { ok: false; error: string }> {
+    const ctx = await context(m, prepared);
     if (!ctx) return { ok: false, error: 'the contact no longer exists' };
     const { content, webhookBody } = await contentOf(m);
     const ws = await workspace(m.workspace_id);
@@ -180,7 +189,7 @@ export function createRenderer({ db, clock, versions, recommendations, publicUrl
     return { baseUrl: publicUrl(), secret, workspaceId: m.workspace_id, messageId: String(m.id), contactId: String(m.contact_id) };
   }
 
-  return { render, context };
+  return { prepare, render, context };
 }
 
 function emailAddress(from: string): string {

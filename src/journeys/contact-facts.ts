@@ -26,15 +26,23 @@ type Row = {
   push: { endpoint: string; keys: { p256dh: string; auth: string } } | null;
 };
 
-/**
- * Reads a contact with its scores, consent and push subscription. A contact merged into another
- * (an anonymous visitor who identified) is followed to the surviving profile; null when erased.
- */
+/** Reads one contact: see loadContactFactsMany. */
 export async function loadContactFacts(tx: Queryable, workspaceId: string, contactId: number): Promise<ContactFacts | null> {
-  let id = contactId;
-  for (let hop = 0; hop < 5; hop++) {
-    const { rows } = await tx.query<Row>(
-      `select c.id, c.user_id, c.email, c.email_check, c.phone, c.timezone, c.locale, c.traits, c.merged_into,
+  return (await loadContactFactsMany(tx, [{ workspaceId, contactId }])).get(`${workspaceId}:${contactId}`) ?? null;
+}
+
+/**
+ * Reads contacts with their scores, consent and push subscription in one statement, keyed
+ * "workspace:id" by the ids asked for. A contact merged into another (an anonymous visitor who
+ * identified) is followed to the surviving profile; an erased one is absent.
+ */
+export async function loadContactFactsMany(tx: Queryable, wanted: readonly { workspaceId: string; contactId: number }[]): Promise<Map<string, ContactFacts>> {
+  const out = new Map<string, ContactFacts>();
+  let pending = new Map<string, string[]>(wanted.map((w) => [`${w.workspaceId}:${w.contactId}`, [`${w.workspaceId}:${w.contactId}`]]));
+  for (let hop = 0; hop < 5 && pending.size > 0; hop++) {
+    const keys = [...pending.keys()];
+    const { rows } = await tx.query<Row & { workspace_id: string }>(
+      `select c.workspace_id, c.id, c.user_id, c.email, c.email_check, c.phone, c.timezone, c.locale, c.traits, c.merged_into,
               (select to_jsonb(s) - 'workspace_id' - 'contact_id' from contact_scores s where s.workspace_id = c.workspace_id and s.contact_id = c.id) as scores,
               (select min(o.ordered_at) from orders o where o.workspace_id = c.workspace_id and o.contact_id = c.id) as first_order_at,
               (select max(o.ordered_at) from orders o where o.workspace_id = c.workspace_id and o.contact_id = c.id) as last_order_at,
@@ -42,23 +50,30 @@ export async function loadContactFacts(tx: Queryable, workspaceId: string, conta
                  from contact_consents k where k.workspace_id = c.workspace_id and k.contact_id = c.id) as consents,
               (select json_build_object('endpoint', p.endpoint, 'keys', p.keys) from push_subscriptions p
                 where p.workspace_id = c.workspace_id and p.contact_id = c.id order by p.created_at desc limit 1) as push
-         from contacts c where c.workspace_id = $1 and c.id = $2`,
-      [workspaceId, id],
+         from unnest($1::text[], $2::bigint[]) as w(ws, id)
+         join contacts c on c.workspace_id = w.ws and c.id = w.id`,
+      [keys.map((k) => k.slice(0, k.lastIndexOf(':'))), keys.map((k) => Number(k.slice(k.lastIndexOf(':') + 1)))],
     );
-    const r = rows[0];
-    if (!r) return null;
-    if (r.merged_into !== null) {
-      id = r.merged_into;
-      continue;
+    const next = new Map<string, string[]>();
+    for (const r of rows) {
+      const key = `${r.workspace_id}:${r.id}`;
+      const askers = pending.get(key) ?? [];
+      if (r.merged_into !== null) {
+        const target = `${r.workspace_id}:${r.merged_into}`;
+        next.set(target, [...(next.get(target) ?? []), ...askers]);
+        continue;
+      }
+      const facts: ContactFacts = {
+        id: r.id, userId: r.user_id, email: r.email, emailValid: r.email_check?.valid !== false, phone: r.phone, timezone: r.timezone, locale: r.locale,
+        traits: r.traits ?? {}, scores: r.scores, firstOrderAt: r.first_order_at ? new Date(r.first_order_at) : null,
+        lastOrderAt: r.last_order_at ? new Date(r.last_order_at) : null, consents: r.consents ?? [],
+        pushEndpoint: r.push?.endpoint ?? null, pushKeys: r.push?.keys ?? null,
+      };
+      for (const a of askers) out.set(a, facts);
     }
-    return {
-      id: r.id, userId: r.user_id, email: r.email, emailValid: r.email_check?.valid !== false, phone: r.phone, timezone: r.timezone, locale: r.locale,
-      traits: r.traits ?? {}, scores: r.scores, firstOrderAt: r.first_order_at ? new Date(r.first_order_at) : null,
-      lastOrderAt: r.last_order_at ? new Date(r.last_order_at) : null, consents: r.consents ?? [],
-      pushEndpoint: r.push?.endpoint ?? null, pushKeys: r.push?.keys ?? null,
-    };
+    pending = next;
   }
-  return null;
+  return out;
 }
 
 /** Traits plus the built-in dates, for date waits ("$first_order_at + 3mo"). */

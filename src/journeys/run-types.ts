@@ -1,4 +1,6 @@
 import type { PropertyFilter } from '../segments/index.ts';
+import type { NewMessage } from '../channels/messages.ts';
+import type { GateDecision, GateInput } from '../policy/index.ts';
 
 /** Notified when journey work is added, so idle runners wake at once. */
 export const JOURNEYS_CHANNEL = 'tend_journeys';
@@ -50,3 +52,19 @@ export type StepResult =
   | { kind: 'park'; state: 'active' | 'waiting'; dueAt: Date; wait: Wait }
   | { kind: 'finish'; state: 'completed' | 'exited' }
   | { kind: 'gone' };
+
+export type DecisionRecord = {
+  who: { workspaceId: string; contactId: number; journeyId: number; runId: number; stepId: string; channel: string | null };
+  decision: Exclude<GateDecision, { decision: 'send' }>;
+};
+
+/**
+ * Effects that a batch of runs writes together when the batch commits: messages, the gate's
+ * decisions, and the gate itself (its facts read for the whole batch at once, and messages
+ * already decided in this batch counted against the caps).
+ */
+export type Effects = {
+  message(m: NewMessage): void;
+  decision(d: DecisionRecord): void;
+  gate(input: GateInput): Promise<GateDecision>;
+};

@@ -1,11 +1,13 @@
 import type { Db, Queryable } from '../db/index.ts';
 import { startWorkerLoop } from '../core/worker-loop.ts';
 import type { Clock } from '../core/clock.ts';
-import { loadMessagingSettings, type MessagingSettings } from '../policy/index.ts';
-import { loadContactFacts } from './contact-facts.ts';
+import { loadMessagingSettings, type GateInput, type MessagingSettings } from '../policy/index.ts';
+import { loadContactFactsMany, type ContactFacts } from './contact-facts.ts';
 import { resolveNext, stepById, type Compiled } from './decide.ts';
 import { runStep } from './steps.ts';
-import { JOURNEYS_CHANNEL, type RunContext, type RunRow, type StepResult, type Wait } from './run-types.ts';
+import { sendGateInput } from './send-step.ts';
+import { createBatchEffects } from './batch-effects.ts';
+import { JOURNEYS_CHANNEL, type Effects, type RunContext, type RunRow, type StepResult, type Wait } from './run-types.ts';
 import type { VersionCache } from './versions.ts';
 
 /**
@@ -22,13 +24,18 @@ import type { VersionCache } from './versions.ts';
  *
  * Claiming is `FOR UPDATE SKIP LOCKED` on due rows, oldest due first and higher journey priority
  * first at the same time, so any number of runner processes share the work and no run is taken
- * twice. Each run's steps execute inside the claiming transaction (under a savepoint, so one
- * failing run does not undo the batch): their database effects commit with the run's new state
- * or not at all, which makes them exactly-once even when a process dies mid-step. Failures are
- * retried with backoff, five times, then the run fails with the error kept on it.
+ * twice. A claimed batch executes inside the claiming transaction: every database effect of its
+ * steps commits with the runs' new states or not at all, which makes them exactly-once even when
+ * a process dies mid-step. Failures are retried with backoff, five times, then the run fails with
+ * the error kept on it.
  */
 const MAX_STEPS_PER_CLAIM = 100;
 const MAX_ATTEMPTS = 5;
+
+type RunUpdate = {
+  run: RunRow; state: string; stepId: string | null; dueAt: Date | null; wait: Wait | null; context: RunContext; contactId: number;
+  error: string | null; finished: boolean;
+};
 
 export function createJourneyRunner({ db, clock, versions, onContactsChanged, log }: {
   db: Db;
@@ -46,53 +53,120 @@ export function createJourneyRunner({ db, clock, versions, onContactsChanged, lo
     return value;
   }
 
-  /** Claims up to `limit` due runs and advances them; returns how many were claimed. */
-  async function tick(limit = 100): Promise<number> {
+  /**
+   * Claims up to `limit` due runs and advances them in one transaction; returns how many were
+   * claimed. The batch shares its reads (contacts, the gate's facts) and its writes (messages,
+   * decisions, the runs' new states), one statement each. If anything in the batch throws, the
+   * batch is rolled back and its runs are taken again one per transaction, so one broken run
+   * costs its own retry, not its neighbours' progress.
+   */
+  async function tick(limit = 500): Promise<number> {
     const now = clock.now();
     const changed = new Map<string, Set<number>>();
-    const claimed = await db.transaction(async (tx) => {
-      const { rows } = await tx.query<RunRow>(
-        `select r.workspace_id, r.id, r.journey_id, r.version, r.contact_id, r.state, r.step_id, r.due_at, r.wait, r.context, r.attempts, r.entered_at
-           from journey_runs r
-          where r.state in ('active', 'waiting') and r.due_at <= $1
-            and exists (select 1 from journeys j where j.workspace_id = r.workspace_id and j.id = r.journey_id and j.status = 'active')
-          order by r.due_at, r.priority desc
-          limit $2
-          for update of r skip locked`,
-        [now, limit],
-      );
-      for (const run of rows) {
-        const set = changed.get(run.workspace_id) ?? new Set<number>();
-        changed.set(run.workspace_id, set);
-        await tx.query('savepoint run');
+    let claimed: RunRow[] = [];
+    try {
+      await db.transaction(async (tx) => {
+        claimed = await claim(tx, now, limit, null);
+        await processBatch(tx, claimed, now, changed);
+      });
+    } catch (err) {
+      if (claimed.length === 0) throw err;
+      for (const one of claimed) {
         try {
-          await advance(tx, run, now, set);
-          await tx.query('release savepoint run');
-        } catch (err) {
-          await tx.query('rollback to savepoint run');
-          await failed(tx, run, now, err as Error);
+          await db.transaction(async (tx) => processBatch(tx, await claim(tx, now, 1, one), now, changed));
+        } catch (e) {
+          await db.transaction(async (tx) => {
+            const again = await claim(tx, now, 1, one);
+            if (again[0]) await failed(tx, again[0], now, e as Error);
+          });
         }
       }
-      return rows.length;
-    });
+    }
     for (const [ws, ids] of changed) if (ids.size > 0) onContactsChanged?.(ws, [...ids]);
-    return claimed;
+    return claimed.length;
   }
 
-  async function advance(tx: Queryable, run: RunRow, now: Date, changed: Set<number>): Promise<void> {
+  async function claim(tx: Queryable, now: Date, limit: number, only: RunRow | null): Promise<RunRow[]> {
+    const { rows } = await tx.query<RunRow>(
+      `select r.workspace_id, r.id, r.journey_id, r.version, r.contact_id, r.state, r.step_id, r.due_at, r.wait, r.context, r.attempts, r.entered_at
+         from journey_runs r
+        where r.state in ('active', 'waiting') and r.due_at <= $1
+          and ($3::text is null or (r.workspace_id = $3 and r.id = $4))
+          and exists (select 1 from journeys j where j.workspace_id = r.workspace_id and j.id = r.journey_id and j.status = 'active')
+        order by r.due_at, r.priority desc
+        limit $2
+        for update of r skip locked`,
+      [now, limit, only?.workspace_id ?? null, only?.id ?? null],
+    );
+    return rows;
+  }
+
+  async function processBatch(tx: Queryable, runs: readonly RunRow[], now: Date, changed: Map<string, Set<number>>): Promise<void> {
+    if (runs.length === 0) return;
+    // One lock per contact, taken in key order so two batches cannot deadlock: caps are counted
+    // and messages recorded for a contact by one transaction at a time.
+    const keys = [...new Set(runs.map((r) => `contact:${r.workspace_id}:${r.contact_id}`))].sort();
+    await tx.query(`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest($1::text[]) as k order by k`, [keys]);
+    const contacts = await loadContactFactsMany(tx, runs.map((r) => ({ workspaceId: r.workspace_id, contactId: r.contact_id })));
+    const settings = new Map<string, MessagingSettings>();
+    for (const ws of new Set(runs.map((r) => r.workspace_id))) settings.set(ws, await settingsFor(tx, ws));
+
+    const effects = createBatchEffects(tx, settings, now);
+    await effects.prefetch(await prefetchInputs(tx, runs, contacts, settings));
+    const updates: RunUpdate[] = [];
+    for (const run of runs) {
+      const set = changed.get(run.workspace_id) ?? new Set<number>();
+      changed.set(run.workspace_id, set);
+      const update = await advance(tx, run, now, set, contacts.get(`${run.workspace_id}:${run.contact_id}`) ?? null, settings.get(run.workspace_id)!, effects);
+      if (update) updates.push(update);
+    }
+    await effects.flush();
+    if (updates.length === 0) return;
+    await tx.query(
+      `update journey_runs r
+          set state = v.state, step_id = v.step, due_at = v.due, wait = v.wait, context = v.ctx, contact_id = v.contact,
+              attempts = 0, last_error = v.err, updated_at = $1, finished_at = case when v.fin then $1::timestamptz end
+         from unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[], $8::jsonb[], $9::bigint[], $10::text[], $11::boolean[])
+              as v(w, id, state, step, due, wait, ctx, contact, err, fin)
+        where r.workspace_id = v.w and r.id = v.id`,
+      [
+        now, updates.map((u) => u.run.workspace_id), updates.map((u) => u.run.id), updates.map((u) => u.state), updates.map((u) => u.stepId),
+        updates.map((u) => u.dueAt), updates.map((u) => (u.wait ? JSON.stringify(u.wait) : null)), updates.map((u) => JSON.stringify(u.context)),
+        updates.map((u) => u.contactId), updates.map((u) => u.error), updates.map((u) => u.finished),
+      ],
+    );
+  }
+
+  /** The gate's inputs for runs about to run a send step, so their facts come in one read. */
+  async function prefetchInputs(tx: Queryable, runs: readonly RunRow[], contacts: Map<string, ContactFacts>, settings: Map<string, MessagingSettings>): Promise<GateInput[]> {
+    const inputs: GateInput[] = [];
+    for (const run of runs) {
+      const contact = contacts.get(`${run.workspace_id}:${run.contact_id}`);
+      if (!contact || run.step_id === null || (run.wait && run.wait.kind !== 'retry')) continue;
+      const compiled = await versions.get(tx, run.workspace_id, run.journey_id, run.version);
+      const step = stepById(compiled, run.step_id);
+      if (step?.type !== 'send' || step.channel === 'best') continue;
+      const input = sendGateInput(run, contact, step, settings.get(run.workspace_id)!, compiled.definition.settings.sendRatePerMinute);
+      if (input) inputs.push(input);
+    }
+    return inputs;
+  }
+
+  async function advance(
+    tx: Queryable, run: RunRow, now: Date, changed: Set<number>, contact: ContactFacts | null, settings: MessagingSettings, effects: Effects,
+  ): Promise<RunUpdate | null> {
     const compiled = await versions.get(tx, run.workspace_id, run.journey_id, run.version);
-    await tx.query(`select pg_advisory_xact_lock(hashtextextended($1, 0))`, [`contact:${run.workspace_id}:${run.contact_id}`]);
-    const contact = await loadContactFacts(tx, run.workspace_id, run.contact_id);
-    if (!contact) return finish(tx, run, now, 'exited', null, run.context, 'the contact no longer exists');
-    const settings = await settingsFor(tx, run.workspace_id);
     const context: RunContext = { ...run.context };
+    const end = (state: string, stepId: string | null, error: string | null = null): RunUpdate =>
+      ({ run, state, stepId, dueAt: null, wait: null, context, contactId: contact?.id ?? run.contact_id, error, finished: true });
+    if (!contact) return end('exited', run.step_id, 'the contact no longer exists');
     let stepId: string | null = run.step_id;
     let wait: Wait | null = run.wait;
 
     for (let hops = 0; hops < MAX_STEPS_PER_CLAIM; hops++) {
-      if (stepId === null) return finish(tx, run, now, 'completed', null, context);
+      if (stepId === null) return end('completed', null);
       const step = stepById(compiled, stepId);
-      if (!step) return finish(tx, run, now, 'failed', stepId, context, `step "${stepId}" is not in version ${run.version}`);
+      if (!step) return end('failed', stepId, `step "${stepId}" is not in version ${run.version}`);
       if (wait && wait.step === stepId && wait.kind !== 'retry') {
         // Coming back to a parked step: the wait is over (or the event came, or it timed out).
         const resume = resumeTarget(compiled, step, wait);
@@ -101,7 +175,7 @@ export function createJourneyRunner({ db, clock, versions, onContactsChanged, lo
         continue;
       }
       if (!wait || wait.step !== stepId) (context.visited ??= []).push(stepId);
-      const result: StepResult = await runStep({ tx, now, compiled, run: { ...run, context }, contact, settings, wait, changed }, step);
+      const result: StepResult = await runStep({ tx, now, compiled, run: { ...run, context }, contact, settings, wait, changed, effects }, step);
       wait = null;
       switch (result.kind) {
         case 'next':
@@ -111,41 +185,28 @@ export function createJourneyRunner({ db, clock, versions, onContactsChanged, lo
           stepId = result.next;
           continue;
         case 'park':
-          await tx.query(
-            `update journey_runs set state = $3, step_id = $4, due_at = $5, wait = $6, context = $7, attempts = 0, last_error = null, updated_at = $8, contact_id = $9
-              where workspace_id = $1 and id = $2`,
-            [run.workspace_id, run.id, result.state, stepId, result.dueAt, JSON.stringify(result.wait), JSON.stringify(context), now, contact.id],
-          );
-          return;
+          return { run, state: result.state, stepId, dueAt: result.dueAt, wait: result.wait, context, contactId: contact.id, error: null, finished: false };
         case 'finish':
-          return finish(tx, run, now, result.state, stepId, context);
+          return end(result.state, stepId);
         case 'gone':
-          return;
+          return null;
       }
     }
     // A long chain of instant steps: carry on in the next claim rather than hold the transaction.
-    await tx.query(
-      `update journey_runs set step_id = $3, due_at = $4, wait = null, context = $5, updated_at = $4 where workspace_id = $1 and id = $2`,
-      [run.workspace_id, run.id, stepId, now, JSON.stringify(context)],
-    );
-  }
-
-  async function finish(tx: Queryable, run: RunRow, now: Date, state: string, stepId: string | null, context: RunContext, error?: string): Promise<void> {
-    await tx.query(
-      `update journey_runs set state = $3, step_id = $4, due_at = null, wait = null, context = $5, last_error = $6, updated_at = $7, finished_at = $7
-        where workspace_id = $1 and id = $2`,
-      [run.workspace_id, run.id, state, stepId, JSON.stringify(context), error ?? null, now],
-    );
+    return { run, state: 'active', stepId, dueAt: now, wait: null, context, contactId: contact.id, error: null, finished: false };
   }
 
   async function failed(tx: Queryable, run: RunRow, now: Date, err: Error): Promise<void> {
     const attempts = run.attempts + 1;
     log?.(`journey ${run.journey_id} run ${run.id} step ${run.step_id}: ${err.message}`);
-    if (attempts >= MAX_ATTEMPTS) return finish(tx, run, now, 'failed', run.step_id, run.context, err.message);
+    const final = attempts >= MAX_ATTEMPTS;
     const retryAt = new Date(now.getTime() + 30_000 * 2 ** (attempts - 1));
-    await tx.query(`update journey_runs set attempts = $3, last_error = $4, due_at = $5, updated_at = $6 where workspace_id = $1 and id = $2`, [
-      run.workspace_id, run.id, attempts, err.message, retryAt, now,
-    ]);
+    await tx.query(
+      `update journey_runs set attempts = $3, last_error = $4, due_at = case when $5 then null else $6::timestamptz end,
+              state = case when $5 then 'failed' else state end, finished_at = case when $5 then $7::timestamptz end, updated_at = $7
+        where workspace_id = $1 and id = $2`,
+      [run.workspace_id, run.id, attempts, err.message, final, retryAt, now],
+    );
   }
 
   /** Runs every due run until none is left (tests and simulations on a virtual clock). */
@@ -162,10 +223,6 @@ export function createJourneyRunner({ db, clock, versions, onContactsChanged, lo
   return {
     tick,
     drain,
-    /**
-     * Runs in the background: wakes on `pg_notify` when work is added and at least every
-     * `pollMs` for work that became due with time.
-     */
     /** Runs in the background, woken by `pg_notify` when work is added and every `pollMs` for work that fell due. */
     async start(pollMs = 1000): Promise<void> {
       stop = await startWorkerLoop({ db, channel: JOURNEYS_CHANNEL, pollMs, tick, onError: (err) => log?.(`journey runner: ${err.message}`) });

@@ -1,11 +1,11 @@
 import type { Queryable } from '../db/index.ts';
-import { decide, recordDecision, type MessagingSettings } from '../policy/index.ts';
-import { messageKey, recordMessage } from '../channels/messages.ts';
+import type { GateInput, MessagingSettings } from '../policy/index.ts';
+import { messageKey } from '../channels/messages.ts';
 import { isTimeZone, localParts, nextLocalTime } from '../core/zoned-time.ts';
 import { addressFor, consented, type ContactFacts } from './contact-facts.ts';
 import { pickWeighted } from './decide.ts';
 import { messageChannels, type Content, type MessageChannel, type StepOf } from './schema.ts';
-import type { RunRow, StepResult, Wait } from './run-types.ts';
+import type { Effects, RunRow, StepResult, Wait } from './run-types.ts';
 
 type SendEnv = {
   tx: Queryable;
@@ -15,6 +15,7 @@ type SendEnv = {
   settings: MessagingSettings;
   sendRatePerMinute?: number;
   wait: Wait | null;
+  effects: Effects;
 };
 
 /**
@@ -23,8 +24,8 @@ type SendEnv = {
  * run on this step until the time it names; "no" records why and moves on.
  */
 export async function runSendStep(env: SendEnv, step: StepOf<'send'>, next: string | null): Promise<StepResult> {
-  const { tx, now, run, contact, settings } = env;
-  const variant = step.variants ? pickWeighted(step.variants, `variant:${run.journey_id}:${run.id}:${step.id}`) : null;
+  const { tx, now, run, contact, settings, effects } = env;
+  const variant = step.variants ? pickWeighted(step.variants, variantKey(run, step)) : null;
   const content = variant?.content ?? step.content;
   const who = { workspaceId: run.workspace_id, contactId: contact.id, journeyId: run.journey_id, runId: run.id, stepId: step.id };
 
@@ -32,7 +33,7 @@ export async function runSendStep(env: SendEnv, step: StepOf<'send'>, next: stri
   const channel = order.find((ch) => addressFor(contact, ch) !== null && consented(contact, ch, step.topic, step.transactional));
   if (!channel) {
     const tried = order.length > 0 ? order.join(', ') : 'no channel with content';
-    await recordDecision(tx, now, { ...who, channel: order[0] ?? null }, { decision: 'suppressed', reason: `unreachable: no address with consent on ${tried}` });
+    effects.decision({ who: { ...who, channel: order[0] ?? null }, decision: { decision: 'suppressed', reason: `unreachable: no address with consent on ${tried}` } });
     return { kind: 'next', next };
   }
   const tz = isTimeZone(contact.timezone) ? contact.timezone : settings.policy.defaultTimezone;
@@ -45,21 +46,18 @@ export async function runSendStep(env: SendEnv, step: StepOf<'send'>, next: stri
     }
   }
 
-  const address = addressFor(contact, channel)!;
-  const decision = await decide(tx, settings.policy, {
-    workspaceId: run.workspace_id, contactId: contact.id, channel, address, topic: step.topic, transactional: step.transactional, timezone: tz,
-    lifecycleStage: (contact.scores?.lifecycle_stage as string | undefined) ?? null, journeyId: run.journey_id,
-    sendRatePerMinute: env.sendRatePerMinute, onCapped: step.onCapped,
-  }, now);
+  const input = gateInput(run, contact, step, channel, tz, env.sendRatePerMinute);
+  const address = input.address;
+  const decision = await effects.gate(input);
   if (decision.decision === 'deferred') {
-    await recordDecision(tx, now, { ...who, channel }, decision);
+    effects.decision({ who: { ...who, channel }, decision });
     return { kind: 'park', state: 'active', dueAt: decision.until, wait: { step: step.id, kind: 'retry', bestHourDone: env.wait?.bestHourDone } };
   }
   if (decision.decision !== 'send') {
-    await recordDecision(tx, now, { ...who, channel }, decision);
+    effects.decision({ who: { ...who, channel }, decision });
     return { kind: 'next', next };
   }
-  await recordMessage(tx, {
+  effects.message({
     workspaceId: run.workspace_id, contactId: contact.id, idempotencyKey: messageKey([run.workspace_id, 'run', run.id, step.id]),
     journeyId: run.journey_id, runId: run.id, stepId: step.id, variant: variant?.name ?? null, channel, topic: step.topic,
     transactional: step.transactional, address,
@@ -68,6 +66,32 @@ export async function runSendStep(env: SendEnv, step: StepOf<'send'>, next: stri
   });
   return { kind: 'next', next, note: variant ? { variants: { [step.id]: variant.name } } : undefined };
 }
+
+function gateInput(run: RunRow, contact: ContactFacts, step: StepOf<'send'>, channel: MessageChannel, tz: string, sendRatePerMinute: number | undefined): GateInput {
+  return {
+    workspaceId: run.workspace_id, contactId: contact.id, channel, address: addressFor(contact, channel)!, topic: step.topic, transactional: step.transactional,
+    timezone: tz, lifecycleStage: (contact.scores?.lifecycle_stage as string | undefined) ?? null, journeyId: run.journey_id,
+    sendRatePerMinute, onCapped: step.onCapped,
+  };
+}
+
+/**
+ * The gate input a send step on a fixed channel (with its fallbacks) will ask about, without any
+ * database read, so the runner can fetch the facts for a whole batch at once. Null when the step
+ * will not reach the gate (no reachable channel) or needs a read to choose (`best`).
+ */
+export function sendGateInput(run: RunRow, contact: ContactFacts, step: StepOf<'send'>, settings: MessagingSettings, sendRatePerMinute: number | undefined): GateInput | null {
+  if (step.channel === 'best') return null;
+  const variant = step.variants ? pickWeighted(step.variants, variantKey(run, step)) : null;
+  const content = variant?.content ?? step.content;
+  const order = [...new Set([step.channel, ...(step.fallback ?? [])])].filter((ch) => content[ch] !== undefined);
+  const channel = order.find((ch) => addressFor(contact, ch) !== null && consented(contact, ch, step.topic, step.transactional));
+  if (!channel) return null;
+  const tz = isTimeZone(contact.timezone) ? contact.timezone : settings.policy.defaultTimezone;
+  return gateInput(run, contact, step, channel, tz, sendRatePerMinute);
+}
+
+const variantKey = (run: RunRow, step: StepOf<'send'>) => `variant:${run.journey_id}:${run.id}:${step.id}`;
 
 /**
  * The channels to try, in order. `best` ranks the channels with content by how often the contact

@@ -5,13 +5,13 @@ import { addDuration, isTimeZone } from '../core/zoned-time.ts';
 import { memberQuery } from '../segments/index.ts';
 import { saveConsents } from '../contacts/consent.ts';
 import { eraseContactIn, anonymiseContactIn } from '../contacts/index.ts';
-import { messageKey, recordMessage } from '../channels/messages.ts';
+import { messageKey } from '../channels/messages.ts';
 import type { MessagingSettings } from '../policy/index.ts';
 import { datedTraits, type ContactFacts } from './contact-facts.ts';
 import { pickWeighted, resolveNext, triggerMatch, waitEnds, type Compiled } from './decide.ts';
 import { runSendStep } from './send-step.ts';
 import type { Step } from './schema.ts';
-import type { RunRow, StepResult, Wait } from './run-types.ts';
+import type { Effects, RunRow, StepResult, Wait } from './run-types.ts';
 
 export type StepEnv = {
   tx: Queryable;
@@ -24,6 +24,7 @@ export type StepEnv = {
   wait: Wait | null;
   /** Contacts whose profile a step changed: their segments are refreshed after commit. */
   changed: Set<number>;
+  effects: Effects;
 };
 
 /**
@@ -58,7 +59,7 @@ export async function runStep(env: StepEnv, step: Step): Promise<StepResult> {
     }
     case 'send': {
       const settings = compiled.definition.settings;
-      return runSendStep({ tx, now, run, contact, settings: env.settings, sendRatePerMinute: settings.sendRatePerMinute, wait: env.wait }, step, resolveNext(compiled, step, step.next));
+      return runSendStep({ tx, now, run, contact, settings: env.settings, sendRatePerMinute: settings.sendRatePerMinute, wait: env.wait, effects: env.effects }, step, resolveNext(compiled, step, step.next));
     }
     case 'update_contact': {
       const set: Record<string, unknown> = { ...(step.traits ?? {}) };
@@ -93,7 +94,7 @@ export async function runStep(env: StepEnv, step: Step): Promise<StepResult> {
     }
     case 'webhook':
       // Outside Tend's database: recorded now, delivered (and retried) by the delivery worker.
-      await recordMessage(tx, {
+      env.effects.message({
         workspaceId: ws, contactId: contact.id, idempotencyKey: messageKey([ws, 'run', run.id, step.id]), journeyId: run.journey_id, runId: run.id,
         stepId: step.id, channel: 'webhook', topic: 'webhook', transactional: true, address: step.url,
         source: { kind: 'journey', journeyId: run.journey_id, version: run.version, stepId: step.id, variant: null },
