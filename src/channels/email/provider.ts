@@ -7,6 +7,7 @@
 import nodemailer from 'nodemailer';
 import type { ChannelProvider, OutgoingMessage, SendResult } from '../port.ts';
 import type { EmailConfig } from './config.ts';
+import { buildMime } from './mime.ts';
 
 /** The Message-ID for an idempotency key: `<key@domain>`, the same on every attempt. */
 export function messageIdFor(idempotencyKey: string, domain: string): string {
@@ -103,6 +104,11 @@ export type SmtpProvider = ChannelProvider<'email'> & {
   verify(): Promise<SendResult>;
 };
 
+/** The address inside `Name <addr>`, for the SMTP envelope. */
+function bareAddress(value: string): string {
+  return /<([^>]+)>\s*$/.exec(value)?.[1] ?? value.trim();
+}
+
 /** The email channel over SMTP. */
 export function createSmtpProvider(config: EmailConfig): SmtpProvider {
   const domain = config.messageIdDomain ?? addressDomain(config.from) ?? 'tend.invalid';
@@ -128,16 +134,12 @@ export function createSmtpProvider(config: EmailConfig): SmtpProvider {
       const p = message.payload;
       const messageId = messageIdFor(message.idempotencyKey, domain);
       try {
-        const info = await transport.sendMail({
-          from: p.from || config.from,
-          to: p.to,
-          replyTo: p.replyTo,
-          subject: p.subject,
-          html: p.html,
-          text: p.text,
-          messageId,
+        const from = p.from || config.from;
+        const raw = buildMime({
+          from, to: p.to, replyTo: p.replyTo, subject: p.subject, html: p.html, text: p.text, messageId, date: new Date(),
           headers: { ...cleanHeaders(p.headers), ...relayHeaders(config.relay, message.idempotencyKey) },
         });
+        const info = await transport.sendMail({ envelope: { from: bareAddress(from), to: [bareAddress(p.to)] }, raw });
         return { status: 'accepted', providerMessageId: queueIdFrom(info.response) ?? messageId, detail: info.response };
       } catch (err) {
         return smtpSendResult(err as SmtpError);
