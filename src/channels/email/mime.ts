@@ -49,7 +49,6 @@ function wrap(b64: string): string {
 
 /** A header value, as RFC 2047 encoded words when it is not plain ASCII. */
 function word(value: string): string {
-  // eslint-disable-next-line no-control-regex
   return /^[\x20-\x7e]*$/.test(value) ? value : encodeWords(value, 'B', 52);
 }
 
@@ -59,7 +58,6 @@ function address(value: string): string {
   if (!m) return value.trim();
   const name = (m[1] ?? '').trim();
   if (!name) return `<${m[2]}>`;
-  // eslint-disable-next-line no-control-regex
   const safe = /^[\x20-\x7e]*$/.test(name) ? `"${name.replace(/["\\]/g, '\\$&')}"` : encodeWords(name, 'B', 52);
   return `${safe} <${m[2]}>`;
 }
