@@ -18,9 +18,8 @@ export type Entry = {
  * Enrols contacts into a journey's published version in one statement, applying the re-entry
  * rule and the holdout. Re-entry: `never` — once ever; `always` — again after the previous run
  * ended; `once_per_period` — at most once per period. There is never more than one live run of a
- * journey per contact. A lock per journey and contact (taken in id order, so two enrolments cannot
- * deadlock) makes the check and the insert one step even when several processes enrol the same
- * contact at once. Holdout contacts are recorded as entered, in state `holdout`, and get nothing:
+ * journey per contact: a unique index on live runs (migration 0021) settles two processes enrolling
+ * the same contact at the same moment, and `on conflict do nothing` skips the loser. Holdout contacts are recorded as entered, in state `holdout`, and get nothing:
  * they are the control group for the journey's lift. Returns the number of runs created.
  */
 export async function enrol(tx: Queryable, journey: LiveJourney, entries: readonly Entry[], now: Date): Promise<number> {
@@ -30,10 +29,6 @@ export async function enrol(tx: Queryable, journey: LiveJourney, entries: readon
   const list = [...byContact.values()].sort((a, b) => a.contactId - b.contactId);
   const settings = journey.compiled.definition.settings;
   const ids = list.map((e) => e.contactId);
-  await tx.query(
-    `select pg_advisory_xact_lock(hashtextextended($1 || c::text, 0)) from unnest($2::bigint[]) as c order by c`,
-    [`enrol:${journey.workspaceId}:${journey.id}:`, ids],
-  );
   const period = settings.reentry === 'once_per_period' ? durationMs(settings.reentryPeriod!) : null;
   const first = journey.compiled.definition.steps[0]!.id;
   const { rows } = await tx.query<{ n: number }>(
@@ -48,7 +43,7 @@ export async function enrol(tx: Queryable, journey: LiveJourney, entries: readon
                    and ($12 = 'never'
                         or r.state in ('active', 'waiting')
                         or ($12 = 'once_per_period' and r.entered_at > $5::timestamptz - $13::bigint * interval '1 millisecond')))
-       on conflict (workspace_id, journey_id, entry_key) do nothing
+       on conflict do nothing
        returning 1)
      select count(*)::int as n from inserted`,
     [

@@ -103,10 +103,13 @@ export function createJourneyRunner({ db, clock, versions, onContactsChanged, lo
 
   async function processBatch(tx: Queryable, runs: readonly RunRow[], now: Date, changed: Map<string, Set<number>>): Promise<void> {
     if (runs.length === 0) return;
-    // One lock per contact, taken in key order so two batches cannot deadlock: caps are counted
-    // and messages recorded for a contact by one transaction at a time.
-    const keys = [...new Set(runs.map((r) => `contact:${r.workspace_id}:${r.contact_id}`))].sort();
-    await tx.query(`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest($1::text[]) as k order by k`, [keys]);
+    // The contacts' rows are locked, in id order so two batches cannot deadlock: caps are counted
+    // and messages recorded for a contact by one transaction at a time. Row locks, not advisory
+    // ones: they live in the rows, so a batch of hundreds does not fill Postgres's lock table.
+    await tx.query(
+      `select 1 from contacts c join unnest($1::text[], $2::bigint[]) as k(w, id) on c.workspace_id = k.w and c.id = k.id order by c.workspace_id, c.id for update of c`,
+      [runs.map((r) => r.workspace_id), runs.map((r) => r.contact_id)],
+    );
     const contacts = await loadContactFactsMany(tx, runs.map((r) => ({ workspaceId: r.workspace_id, contactId: r.contact_id })));
     const settings = new Map<string, MessagingSettings>();
     for (const ws of new Set(runs.map((r) => r.workspace_id))) settings.set(ws, await settingsFor(tx, ws));
