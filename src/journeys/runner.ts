@@ -145,9 +145,13 @@ export function createJourneyRunner({ db, clock, versions, onContactsChanged, lo
     const inputs: GateInput[] = [];
     for (const run of runs) {
       const contact = contacts.get(`${run.workspace_id}:${run.contact_id}`);
-      if (!contact || run.step_id === null || (run.wait && run.wait.kind !== 'retry')) continue;
+      if (!contact || run.step_id === null) continue;
       const compiled = await versions.get(tx, run.workspace_id, run.journey_id, run.version);
-      const step = stepById(compiled, run.step_id);
+      // The step the run will execute first: past a finished wait, the one after it.
+      let stepId: string | null = run.step_id;
+      const parked = stepById(compiled, run.step_id);
+      if (parked && run.wait && run.wait.step === run.step_id && run.wait.kind !== 'retry') stepId = resumeTarget(compiled, parked, run.wait);
+      const step = stepId === null ? undefined : stepById(compiled, stepId);
       if (step?.type !== 'send' || step.channel === 'best') continue;
       const input = sendGateInput(run, contact, step, settings.get(run.workspace_id)!, compiled.definition.settings.sendRatePerMinute);
       if (input) inputs.push(input);
