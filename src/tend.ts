@@ -9,6 +9,7 @@ import { createSegmentService, createSegmentUpdater } from './segments/index.ts'
 import { createModelService, createScoreUpdater } from './models/scores/index.ts';
 import { createReplenishmentService } from './models/replenishment/index.ts';
 import { createRecommendationService } from './models/recommend/index.ts';
+import { createBroadcastService } from './journeys/broadcasts.ts';
 import { checkDefinition, createJourneyRunner, createJourneyService, createJourneyTriggers, createVersionCache } from './journeys/index.ts';
 import { createDeliveryWorker, type Providers } from './channels/delivery.ts';
 import { outboxProviders } from './channels/outbox/provider.ts';
@@ -23,6 +24,8 @@ export type MessagingOptions = {
   publicUrl?: string;
   /** The From of emails (TEND_EMAIL_FROM). */
   emailFrom?: string;
+  /** How long a claimed message stays claimed before another worker may retry it (TEND_DELIVERY_LEASE_SECONDS). */
+  leaseMs?: number;
 };
 
 /**
@@ -55,6 +58,7 @@ export async function createTend(
   const versions = createVersionCache();
   const triggers = createJourneyTriggers({ db, clock, versions });
   const journeys = createJourneyService({ db, clock, versions, triggers, check: (ws, definition) => checkDefinition(db, ws, definition) });
+  const broadcasts = createBroadcastService({ db, clock, journeys });
   ingest.onIngested((batch) => triggers.onIngested(batch));
   segments.onChange((ws, changes) => triggers.onSegmentChanges(ws, changes));
   const runner = createJourneyRunner({ db, clock, versions, onContactsChanged: (ws, ids) => segmentUpdater.enqueue(ws, ids), log: deps.log });
@@ -63,7 +67,7 @@ export async function createTend(
   const publicUrl = () => (messaging.publicUrl ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
   const renderer = createRenderer({ db, clock, versions, recommendations, publicUrl, emailFrom: () => messaging.emailFrom ?? 'Tend <shop@localhost>' });
   const delivery = createDeliveryWorker({
-    db, clock, renderer, providers: messaging.providers ?? outboxProviders(db, clock), onEvents: (ws, ids) => segmentUpdater.enqueue(ws, ids), log: deps.log,
+    db, clock, renderer, providers: messaging.providers ?? outboxProviders(db, clock), leaseMs: messaging.leaseMs, onEvents: (ws, ids) => segmentUpdater.enqueue(ws, ids), log: deps.log,
   });
   // Opens, clicks and unsubscribes come back as events that segments see.
   const tracking = createTrackingService({ db, clock, onEvents: (ws, ids) => segmentUpdater.enqueue(ws, ids) });
@@ -81,6 +85,7 @@ export async function createTend(
     replenishment,
     recommendations,
     journeys,
+    broadcasts,
     triggers,
     runner,
     delivery,
@@ -106,7 +111,11 @@ export async function createTend(
       await delivery.start(options.pollMs);
       const sweep = startPeriodic({
         db, clock, lease: 'journey-trigger-sweep', everyMs: options.sweepEveryMs ?? 60_000,
-        round: async () => void (await triggers.sweep()), onError: (err) => options.log?.(`journey triggers: ${err.message}`),
+        round: async () => {
+          await triggers.sweep();
+          await broadcasts.sweep();
+        },
+        onError: (err) => options.log?.(`journey triggers: ${err.message}`),
       });
       return async () => {
         await sweep.stop();

@@ -1,16 +1,18 @@
 // A minimal SMTP server for benchmarks, run as a child process so that receiving mail does not
 // share Tend's event loop: it accepts every message, keeps only its Message-ID, and reports the
-// counts over IPC. Started by bench/send.ts and bench/journey-crash tests with child_process.fork.
+// counts over IPC. Started by bench/send.ts and test/journeys/crash.test.ts with child_process.fork.
 import { SMTPServer } from 'smtp-server';
 
 const ids = new Map<string, number>();
+// Message-IDs per recipient and subject: one message sent twice under two keys shows up here.
+const bySubject = new Map<string, Set<string>>();
 let received = 0;
 const server = new SMTPServer({
   logger: false,
   authOptional: true,
   disabledCommands: ['STARTTLS', 'AUTH'],
   size: 10 * 1024 * 1024,
-  onData(stream, _session, callback) {
+  onData(stream, session, callback) {
     // Only the header block is read for the Message-ID; the rest is drained.
     let head = '';
     stream.on('data', (chunk: Buffer) => {
@@ -20,6 +22,11 @@ const server = new SMTPServer({
       received++;
       const id = /^message-id:\s*(<[^>]+>)/im.exec(head)?.[1] ?? `(none ${received})`;
       ids.set(id, (ids.get(id) ?? 0) + 1);
+      const subject = /^subject:\s*(.*)$/im.exec(head)?.[1]?.trim() ?? '';
+      const key = `${session.envelope.rcptTo.map((r) => r.address).join(',')}\u0000${subject}`;
+      const set = bySubject.get(key) ?? new Set<string>();
+      set.add(id);
+      bySubject.set(key, set);
       callback();
     });
   },
@@ -31,7 +38,8 @@ process.on('message', (m: { type: string }) => {
   if (m.type === 'stats') {
     let redelivered = 0;
     for (const n of ids.values()) redelivered += n - 1;
-    process.send!({ received, distinct: ids.size, redelivered, ids: [...ids.keys()] });
+    const underTwoKeys = [...bySubject.values()].filter((set) => set.size > 1).length;
+    process.send!({ received, distinct: ids.size, redelivered, underTwoKeys, ids: [...ids.keys()] });
   }
   if (m.type === 'stop') server.close(() => process.exit(0));
 });

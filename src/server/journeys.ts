@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import type { RoutePlugin } from './app.ts';
 import { JourneyDefinition } from '../journeys/index.ts';
+import { BroadcastInput } from '../journeys/broadcasts.ts';
 import { MessagingPolicy, saveMessagingPolicy, loadMessagingSettings } from '../policy/index.ts';
 import { sendProblem } from './routes.ts';
 
@@ -145,6 +146,30 @@ export const journeyRoutes: RoutePlugin = (routes, tend) => {
       ]);
       return { runs: runs.rows, decisions: decisions.rows };
     },
+  });
+  routes.add({
+    method: 'GET', url: '/api/broadcasts', summary: 'Broadcasts, newest first', tag: 'Broadcasts', auth: 'admin',
+    handler: async ({ workspaceId }) => ({ broadcasts: await tend.broadcasts.list(workspaceId) }),
+  });
+  routes.add({
+    method: 'POST', url: '/api/broadcasts', summary: 'Send to a segment now or at sendAt (content by lifecycle stage, A/B variants, throttling)', tag: 'Broadcasts', auth: 'admin',
+    body: BroadcastInput, responses: { 400: 'A template or the segment has a problem' },
+    handler: async ({ workspaceId, body, reply }) => {
+      const r = await tend.broadcasts.create(workspaceId, body);
+      if (!r.ok) return sendProblem(reply, r.problem);
+      // A broadcast due now starts at once rather than at the next minute's sweep.
+      void tend.broadcasts.sweep().catch((err: Error) => reply.log.error(err));
+      return reply.code(201).send(r.value);
+    },
+  });
+  routes.add({
+    method: 'GET', url: '/api/broadcasts/:id', summary: 'One broadcast: status and contacts enrolled so far', tag: 'Broadcasts', auth: 'admin', params: Id,
+    handler: async ({ workspaceId, params, reply }) =>
+      (await tend.broadcasts.get(workspaceId, params.id)) ?? sendProblem(reply, { code: 'not_found', message: `broadcast ${params.id} not found` }),
+  });
+  routes.add({
+    method: 'POST', url: '/api/broadcasts/:id/cancel', summary: 'Stop a scheduled or sending broadcast', tag: 'Broadcasts', auth: 'admin', params: Id,
+    handler: async ({ workspaceId, params, reply }) => result(reply, await tend.broadcasts.cancel(workspaceId, params.id)),
   });
   routes.add({
     method: 'GET', url: '/api/messaging/policy', summary: 'Frequency caps, quiet hours and suppressed lifecycle stages', tag: 'Messages', auth: 'admin',
