@@ -1,7 +1,7 @@
 import type { Db } from '../db/index.ts';
 
 export { upsertProducts, type ProductInput } from './products.ts';
-export { applyCommerceEvents, type CommerceEvent } from './commerce.ts';
+export { commerceFields, mergeLines, type CommerceFields, type ProductMention } from './commerce.ts';
 export { commerceEvents, isCommerceEvent, CommerceProduct, type CommerceEventName } from './commerce-schema.ts';
 
 export type Product = {

@@ -4,6 +4,21 @@ import type { Queryable } from '../db/index.ts';
 export type IdentityRef = { userId?: string; anonymousId?: string; previousId?: string; at: Date };
 
 /**
+ * Every id a batch names (user, anonymous and previous ids), in the order they are advisory-locked
+ * in: sorted, by everything that locks identities (here, the ingest function and the contact
+ * import), so that two writers never wait for each other's locks in a cycle.
+ */
+export function identityLockIds(refs: readonly Omit<IdentityRef, 'at'>[]): string[] {
+  const ids = new Set<string>();
+  for (const r of refs) {
+    if (r.userId) ids.add(r.userId);
+    if (r.anonymousId) ids.add(r.anonymousId);
+    if (r.previousId) ids.add(r.previousId);
+  }
+  return [...ids].sort();
+}
+
+/**
  * Resolves every message of a batch to a contact id, creating contacts and merging profiles as
  * Segment's identity rules say:
  * - a user id is a known profile (created on first sight);
@@ -23,7 +38,6 @@ export async function resolveIdentities(
   onMerge?: (from: number, into: number) => void,
 ): Promise<number[]> {
   const userIds = new Set<string>();
-  const otherIds = new Set<string>();
   const seen = new Map<string, { first: Date; last: Date }>();
   const see = (id: string, at: Date): void => {
     const s = seen.get(id);
@@ -36,13 +50,9 @@ export async function resolveIdentities(
       userIds.add(r.userId);
       see(r.userId, r.at);
     }
-    if (r.anonymousId) {
-      otherIds.add(r.anonymousId);
-      see(r.anonymousId, r.at);
-    }
-    if (r.previousId) otherIds.add(r.previousId);
+    if (r.anonymousId) see(r.anonymousId, r.at);
   }
-  const allIds = [...new Set([...userIds, ...otherIds])].sort();
+  const allIds = identityLockIds(refs);
   if (allIds.length === 0) return refs.map(() => 0);
   await tx.query(
     `select pg_advisory_xact_lock(hashtextextended($1 || ':' || id, 0))

@@ -1,13 +1,9 @@
-import type { Db, Queryable } from '../db/index.ts';
+import type { Db } from '../db/index.ts';
 import type { Clock } from '../core/clock.ts';
-import { resolveIdentities } from '../contacts/identity.ts';
-import { applyProfilePatches, type ProfilePatch } from '../contacts/profile.ts';
-import { saveConsents } from '../contacts/consent.ts';
-import { applyCommerceEvents, type CommerceEvent } from '../catalog/commerce.ts';
-import { isCommerceEvent } from '../catalog/commerce-schema.ts';
+import { identityLockIds, resolveIdentities } from '../contacts/identity.ts';
 import type { WorkspaceService, WorkspaceSettings } from '../workspaces/index.ts';
 import { validateMessage, type AcceptedMessage, type MessageError } from './validate.ts';
-import { insertEvents } from './store.ts';
+import { writeBatch } from './store.ts';
 
 export type IngestResult = { accepted: number; duplicates: number; rejected: MessageError[] };
 
@@ -24,7 +20,9 @@ export type IngestOptions = { defaultType?: string; context?: Record<string, unk
  * The one path every event takes into Tend: the tracking API, CSV event imports and the demo
  * generator all come through here. A batch is validated message by message (bad ones are reported
  * by index and field, good ones kept), then written in one transaction: identities resolved,
- * events stored once per messageId, profiles, consent, carts and orders updated.
+ * events stored once per messageId, profiles, consent, carts and orders updated. That transaction
+ * is a single statement, a call of the ingest function (events/store.ts), because on a Postgres
+ * server each round trip cost more than the work it carried.
  */
 export function createIngestService({ db, clock, workspaces }: { db: Db; clock: Clock; workspaces: WorkspaceService }) {
   const listeners: ((batch: IngestedBatch) => void | Promise<void>)[] = [];
@@ -65,7 +63,7 @@ export function createIngestService({ db, clock, workspaces }: { db: Db; clock: 
       }
     });
     if (accepted.length === 0) return { accepted: repeated, duplicates: repeated, rejected };
-    const { stored, batch, skus } = await db.transaction((tx) => write(tx, workspaceId, accepted, receivedAt));
+    const { stored, batch, skus } = await write(workspaceId, accepted, receivedAt);
     rememberSkus(workspaceId, skus);
     // The batch is committed: a failing listener (segments, scores) must not turn that into an
     // error for the sender, who would retry what is already stored.
@@ -79,40 +77,37 @@ export function createIngestService({ db, clock, workspaces }: { db: Db; clock: 
     return { accepted: accepted.length + repeated, duplicates: accepted.length - stored + repeated, rejected };
   }
 
-  async function write(tx: Queryable, workspaceId: string, messages: AcceptedMessage[], receivedAt: Date) {
+  /**
+   * One call of the ingest function in the common case. A batch that would merge profiles (an
+   * anonymous visitor's first identify, an alias call) resolves its identities first, with the
+   * merges, and then calls the function in the same transaction, where nothing is left to merge.
+   */
+  async function write(workspaceId: string, messages: AcceptedMessage[], receivedAt: Date) {
+    const refs = messages.map((m) => ({ userId: m.userId, anonymousId: m.anonymousId, previousId: m.previousId, at: m.occurredAt }));
+    const lockIds = identityLockIds(refs);
+    const known = knownSkus.get(workspaceId) ?? new Set<string>();
     const merged: number[] = [];
-    const contactIds = await resolveIdentities(
-      tx,
-      workspaceId,
-      messages.map((m) => ({ userId: m.userId, anonymousId: m.anonymousId, previousId: m.previousId, at: m.occurredAt })),
-      receivedAt,
-      (from) => merged.push(from),
-    );
-    const inserted = await insertEvents(tx, workspaceId, messages, contactIds, receivedAt);
-    const fresh = messages.map((m, i) => ({ m, contactId: contactIds[i]!, id: inserted.get(m.messageId) })).filter((x) => x.id !== undefined);
-    // Only events stored for the first time change profiles, carts and orders: a retried delivery is a no-op.
-    const patches: ProfilePatch[] = [];
-    const consents: { contactId: number; rows: NonNullable<AcceptedMessage['profile']>['consent'] }[] = [];
-    const commerce: CommerceEvent[] = [];
-    for (const { m, contactId } of fresh) {
-      if (m.profile) {
-        const { consent, ...rest } = m.profile;
-        patches.push({ contactId, ...rest });
-        if (consent.length > 0) consents.push({ contactId, rows: consent });
-      }
-      if (m.type === 'track' && m.name && isCommerceEvent(m.name)) {
-        commerce.push({ name: m.name, contactId, messageId: m.messageId, occurredAt: m.occurredAt, properties: m.properties });
-      }
+    // Alias calls always merge or link a previous id, which only resolveIdentities does.
+    let stored = messages.some((m) => m.previousId) ? 'merge_needed' : await writeBatch(db, workspaceId, messages, lockIds, receivedAt, known);
+    if (stored === 'merge_needed') {
+      stored = await db.transaction(async (tx) => {
+        await resolveIdentities(tx, workspaceId, refs, receivedAt, (from) => merged.push(from));
+        const again = await writeBatch(tx, workspaceId, messages, lockIds, receivedAt, known);
+        if (again === 'merge_needed') throw new Error('ingest: profiles still to merge after resolving the identities');
+        return again;
+      });
     }
-    await applyProfilePatches(tx, workspaceId, patches, receivedAt);
-    await saveConsents(tx, workspaceId, consents, 'identify', receivedAt);
-    const { skus } = await applyCommerceEvents(tx, workspaceId, commerce, receivedAt, knownSkus.get(workspaceId));
+    const fresh = messages.flatMap((m, i) => {
+      const id = stored.eventIds[i];
+      return id === null || id === undefined ? [] : [{ m, id, contactId: stored.contactIds[i]! }];
+    });
     const batch: IngestedBatch = {
       workspaceId,
       // Profiles merged away are included: they leave their segments.
-      contactIds: [...new Set([...contactIds, ...merged])],
-      events: fresh.map(({ m, contactId, id }) => ({ id: id!, contactId, type: m.type, name: m.name, occurredAt: m.occurredAt, properties: m.properties })),
+      contactIds: [...new Set([...stored.contactIds, ...merged])],
+      events: fresh.map(({ m, contactId, id }) => ({ id, contactId, type: m.type, name: m.name, occurredAt: m.occurredAt, properties: m.properties })),
     };
+    const skus = fresh.flatMap(({ m }) => m.commerce?.products?.map((p) => p.sku) ?? []);
     return { stored: fresh.length, batch, skus };
   }
 

@@ -4,6 +4,7 @@ import { checkEmail, type EmailCheck } from '../contacts/email-check.ts';
 import { ConsentInput, consentRows, type ConsentRow } from '../contacts/consent.ts';
 import { isTimeZone } from '../contacts/profile.ts';
 import { commerceEvents, isCommerceEvent } from '../catalog/commerce-schema.ts';
+import { commerceFields, type CommerceFields, type CommerceProps } from '../catalog/commerce.ts';
 import type { WorkspaceSettings } from '../workspaces/index.ts';
 import { MAX_MESSAGE_BYTES, TrackingMessage } from './schema.ts';
 
@@ -30,6 +31,8 @@ export type AcceptedMessage = {
     locale?: string;
     consent: ConsentRow[];
   };
+  /** E-commerce events only: what carts, orders and the catalog take from them. */
+  commerce?: CommerceFields;
 };
 
 /** Fields of identify traits that Tend keeps in their own columns rather than in `traits`. */
@@ -73,6 +76,7 @@ export function validateMessage(
           const issue = innermostIssue(check.error.issues[0]!);
           return bad(['properties', ...issue.path].join('.'), describeIssue(issue, ['properties']));
         }
+        return { ok: true, message: { ...base, name: m.event, properties, commerce: commerceFields(m.event, check.data as CommerceProps) } };
       }
       return { ok: true, message: { ...base, name: m.event, properties } };
     }

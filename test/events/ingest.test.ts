@@ -1,0 +1,206 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { testDatabases } from '../helpers/db.ts';
+import { createTend, type Tend } from '../../src/tend.ts';
+import { VirtualClock } from '../../src/core/clock.ts';
+import { validateMessage, type AcceptedMessage } from '../../src/events/validate.ts';
+import { writeBatch } from '../../src/events/store.ts';
+import { identityLockIds, resolveIdentities } from '../../src/contacts/identity.ts';
+import type { IngestedBatch } from '../../src/events/index.ts';
+
+/** A small seeded generator (mulberry32). */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]! };
+}
+
+const T0 = Date.parse('2026-10-01T00:00:00Z');
+
+/** Batches of a small shop's traffic: known and anonymous visitors, identifies that link them, carts, orders, redeliveries. */
+function randomBatches(seed: number, count: number): Record<string, unknown>[][] {
+  const r = rng(seed);
+  const sent: Record<string, unknown>[] = [];
+  let n = 0;
+  return Array.from({ length: count }, () =>
+    Array.from({ length: 1 + r.int(10) }, () => {
+      if (sent.length > 0 && r.next() < 0.05) return r.pick(sent);
+      n++;
+      const who = r.next() < 0.4 ? { userId: `u${r.int(6)}` } : r.next() < 0.6 ? { anonymousId: `a${r.int(8)}` } : { userId: `u${r.int(6)}`, anonymousId: `a${r.int(8)}` };
+      const base = { messageId: `m${n}`, timestamp: new Date(T0 + n * 90_000 - (r.next() < 0.1 ? 3_600_000 : 0)).toISOString(), ...who };
+      const cart = r.next() < 0.6 ? { cart_id: `cart${r.int(4)}` } : {};
+      const sku = `S${r.int(5)}`;
+      const msg = r.pick([
+        { ...base, type: 'identify', traits: { plan: r.pick(['a', 'b', null]), email: `e${r.int(4)}@example.com`, ...(r.next() < 0.3 ? { consent: { email: r.next() < 0.5 } } : {}) } },
+        { ...base, type: 'page', name: 'Home' },
+        { ...base, type: 'track', event: 'Product Viewed', properties: { sku, name: `Product ${sku}`, price: 5 } },
+        { ...base, type: 'track', event: 'Product Added', properties: { ...cart, sku, quantity: 1 + r.int(2) } },
+        { ...base, type: 'track', event: 'Product Removed', properties: { ...cart, sku } },
+        { ...base, type: 'track', event: 'Order Completed', properties: { ...cart, order_id: `o${r.int(4)}`, total: 20, products: [{ sku, quantity: 1, price: 20 }] } },
+        { ...base, type: 'track', event: 'Signed Up' },
+      ]);
+      sent.push(msg);
+      return msg;
+    }),
+  );
+}
+
+/** The workspace's profiles, events and carts, with contacts named by their ids as senders know them (database ids differ between workspaces). */
+async function snapshot(tend: Tend, ws: string) {
+  const contacts = (await tend.db.query<{ id: number; user_id: string | null; merged_into: number | null; email: string | null; traits: unknown; first_seen_at: Date; last_seen_at: Date; aliases: string[] | null }>(
+    `select c.id, c.user_id, c.merged_into, c.email, c.traits, c.first_seen_at, c.last_seen_at,
+            (select array_agg(alias_id order by alias_id) from contact_aliases a where a.workspace_id = c.workspace_id and a.contact_id = c.id) as aliases
+       from contacts c where c.workspace_id = $1`,
+    [ws],
+  )).rows;
+  const label = new Map(contacts.map((c) => [c.id, c.merged_into === null ? `${c.user_id ?? ''}|${(c.aliases ?? []).join(',')}` : 'merged']));
+  const live = contacts.filter((c) => c.merged_into === null).map((c) => ({ ...c, id: label.get(c.id), merged_into: undefined })).sort((a, b) => (a.id! < b.id! ? -1 : 1));
+  const events = (await tend.db.query<{ message_id: string; contact_id: number }>(`select message_id, contact_id from events where workspace_id = $1 order by message_id`, [ws])).rows
+    .map((e) => [e.message_id, label.get(e.contact_id)]);
+  const carts = (await tend.db.query<{ cart_id: string; contact_id: number; status: string; items: unknown }>(
+    `select k.cart_id, k.contact_id, k.status, (select json_agg(json_build_object('sku', sku, 'q', quantity) order by sku) from cart_items i where i.workspace_id = k.workspace_id and i.cart_id = k.cart_id) as items
+       from carts k where k.workspace_id = $1 order by k.cart_id`,
+    [ws],
+  )).rows.map((c) => ({ ...c, cart_id: c.cart_id.replace(/^c\d+-/, 'c-'), contact_id: label.get(c.contact_id) }));
+  return { live, events, carts, merged: contacts.length - live.length };
+}
+
+for (const target of testDatabases()) {
+  describe(`ingestion (${target.name})`, () => {
+    let tend: Tend;
+    const clock = new VirtualClock('2026-10-02T00:00:00Z');
+    before(async () => {
+      tend = await createTend({ databaseUrl: null, dataDir: '' }, { db: await target.open(), clock });
+    });
+    after(() => tend.close());
+    const workspace = async (name: string) => (await tend.workspaces.create({ name })).id;
+    const count = async (sql: string, ws: string) => Number((await tend.db.query<{ n: number }>(sql, [ws])).rows[0]!.n);
+
+    it('creates one contact when concurrent batches bring the same new user or visitor', async () => {
+      const ws = await workspace('concurrent');
+      const batch = (i: number) => [
+        { type: 'track', userId: 'new-user', event: 'Clicked', messageId: `u-${i}` },
+        { type: 'page', anonymousId: 'new-visitor', name: 'Home', messageId: `a-${i}` },
+      ];
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => tend.ingest.ingest(ws, batch(i))));
+      for (const r of results) assert.deepEqual(r, { accepted: 2, duplicates: 0, rejected: [] });
+      assert.equal(await count(`select count(*) as n from contacts where workspace_id = $1`, ws), 2);
+      assert.equal(await count(`select count(distinct contact_id) as n from events where workspace_id = $1`, ws), 2);
+    });
+
+    it('ends with one profile when a visitor and their identify arrive in concurrent batches', async () => {
+      const ws = await workspace('visitor');
+      await Promise.all([
+        ...Array.from({ length: 6 }, (_, i) => tend.ingest.ingest(ws, [{ type: 'page', anonymousId: 'v1', name: 'Home', messageId: `p${i}` }])),
+        tend.ingest.ingest(ws, [{ type: 'identify', anonymousId: 'v1', userId: 'ann', traits: { plan: 'pro' }, messageId: 'id' }]),
+        ...Array.from({ length: 6 }, (_, i) => tend.ingest.ingest(ws, [{ type: 'track', anonymousId: 'v1', event: 'Clicked', messageId: `c${i}` }])),
+      ]);
+      assert.equal(await count(`select count(*) as n from contacts where workspace_id = $1 and merged_into is null`, ws), 1);
+      const c = await tend.db.query<{ id: number; user_id: string }>(`select id, user_id from contacts where workspace_id = $1 and merged_into is null`, [ws]);
+      assert.equal(c.rows[0]!.user_id, 'ann');
+      assert.equal(await count(`select count(*) as n from events where workspace_id = $1 and contact_id = ${c.rows[0]!.id}`, ws), 13);
+    });
+
+    it('does not deadlock when concurrent batches name the same people in different orders', async () => {
+      const ws = await workspace('order');
+      const people = Array.from({ length: 8 }, (_, i) => `p${i}`);
+      await Promise.all(
+        Array.from({ length: 16 }, (_, b) => {
+          const order = b % 2 === 0 ? people : [...people].reverse();
+          return tend.ingest.ingest(ws, order.map((userId, i) => ({ type: 'track', userId, event: 'Clicked', messageId: `${b}-${i}`, properties: { cart_id: `cart-${userId}`, sku: 'S1' } })));
+        }),
+      );
+      assert.equal(await count(`select count(*) as n from contacts where workspace_id = $1`, ws), 8);
+      assert.equal(await count(`select count(*) as n from events where workspace_id = $1`, ws), 128);
+    });
+
+    it('keeps carts, orders and the catalog as the events say, and a redelivery changes nothing', async () => {
+      const ws = await workspace('carts');
+      const at = (minute: number) => new Date(T0 + minute * 60_000).toISOString();
+      const batch = [
+        { type: 'track', userId: 'c1', event: 'Product Added', messageId: 'k1', timestamp: at(1), properties: { sku: 'A', name: 'Kettle', price: 30, quantity: 2 } },
+        { type: 'track', userId: 'c1', event: 'Product Added', messageId: 'k2', timestamp: at(2), properties: { sku: 'B', price: 5 } },
+        { type: 'track', userId: 'c1', event: 'Product Removed', messageId: 'k3', timestamp: at(3), properties: { sku: 'A' } },
+        { type: 'track', userId: 'c1', event: 'Coupon Applied', messageId: 'k4', timestamp: at(4), properties: { coupon_name: 'TEN' } },
+        { type: 'track', userId: 'c1', event: 'Checkout Started', messageId: 'k5', timestamp: at(5), properties: {} },
+      ];
+      assert.equal((await tend.ingest.ingest(ws, batch)).duplicates, 0);
+      const again = await tend.ingest.ingest(ws, batch);
+      assert.deepEqual([again.accepted, again.duplicates], [5, 5]);
+      const carts = async () => (await tend.db.query<{ cart_id: string; status: string; coupon: string | null; order_id: string | null; items: { sku: string; quantity: number }[] | null }>(
+        `select k.cart_id, k.status, k.coupon, k.order_id,
+                (select json_agg(json_build_object('sku', sku, 'quantity', quantity) order by sku) from cart_items i where i.workspace_id = k.workspace_id and i.cart_id = k.cart_id) as items
+           from carts k where k.workspace_id = $1 order by k.created_at, k.cart_id`,
+        [ws],
+      )).rows;
+      let c = await carts();
+      assert.equal(c.length, 1, 'events without a cart_id share the open cart');
+      assert.deepEqual([c[0]!.status, c[0]!.coupon, c[0]!.items], ['checkout', 'TEN', [{ sku: 'A', quantity: 1 }, { sku: 'B', quantity: 1 }]]);
+      // The order completes the open cart; the next add opens a new one. Cart Viewed replaces the lines.
+      await tend.ingest.ingest(ws, [
+        { type: 'track', userId: 'c1', event: 'Order Completed', messageId: 'k6', timestamp: at(6), properties: { order_id: 'o1', products: [{ sku: 'A', price: 30 }, { sku: 'B', price: 5 }] } },
+        { type: 'track', userId: 'c1', event: 'Product Added', messageId: 'k7', timestamp: at(7), properties: { sku: 'C', quantity: 3 } },
+        { type: 'track', userId: 'c1', event: 'Cart Viewed', messageId: 'k8', timestamp: at(8), properties: { products: [{ sku: 'C', quantity: 1 }, { sku: 'D', quantity: 2, price: 4 }] } },
+      ]);
+      c = await carts();
+      assert.deepEqual(c.map((x) => [x.status, x.order_id]), [['completed', 'o1'], ['open', null]]);
+      assert.deepEqual(c[1]!.items, [{ sku: 'C', quantity: 1 }, { sku: 'D', quantity: 2 }]);
+      const order = (await tend.db.query<{ total: number; status: string }>(`select total, status from orders where workspace_id = $1 and order_id = 'o1'`, [ws])).rows[0]!;
+      assert.deepEqual(order, { total: 35, status: 'completed' });
+      const products = (await tend.db.query<{ sku: string; name: string }>(`select sku, name from products where workspace_id = $1 order by sku`, [ws])).rows;
+      assert.deepEqual(products.map((p) => [p.sku, p.name]), [['A', 'Kettle'], ['B', 'B'], ['C', 'C'], ['D', 'D']]);
+    });
+
+    it('tells listeners the batch’s contacts, including profiles merged away, and only new events', async () => {
+      const ws = await workspace('listeners');
+      const seen: IngestedBatch[] = [];
+      tend.ingest.onIngested((b) => {
+        if (b.workspaceId === ws) seen.push(b);
+      });
+      await tend.ingest.ingest(ws, [{ type: 'page', anonymousId: 'l1', name: 'Home', messageId: 'l-1' }]);
+      const anon = seen[0]!.contactIds[0]!;
+      await tend.ingest.ingest(ws, [
+        { type: 'identify', anonymousId: 'l1', userId: 'lou', messageId: 'l-2' },
+        { type: 'page', anonymousId: 'l1', name: 'Home', messageId: 'l-1' },
+      ]);
+      const known = seen[1]!.events[0]!.contactId;
+      assert.notEqual(known, anon);
+      assert.deepEqual([...seen[1]!.contactIds].sort(), [anon, known].sort());
+      assert.deepEqual(seen[1]!.events.map((e) => [e.type, e.contactId]), [['identify', known]]);
+    });
+
+    it('resolves identities as resolveIdentities does, batch after batch', async () => {
+      // The ingest function resolves identities itself and leaves merges to resolveIdentities; here
+      // every batch of one workspace goes through resolveIdentities first, and the two must agree.
+      for (const seed of [1, 2, 3, 4]) {
+        const [fast, general] = [await workspace(`fast-${seed}`), await workspace(`general-${seed}`)];
+        const settings = (await tend.workspaces.get(general))!.settings;
+        for (const batch of randomBatches(seed, 25)) {
+          clock.advance(1000);
+          await tend.ingest.ingest(fast, batch);
+          const now = clock.now();
+          const seenIds = new Set<string>();
+          const messages = batch.flatMap((raw, i) => {
+            const r = validateMessage(raw, i, now, settings);
+            assert.ok(r.ok);
+            if (seenIds.has(r.message.messageId)) return [];
+            seenIds.add(r.message.messageId);
+            return [r.message];
+          }) as AcceptedMessage[];
+          const refs = messages.map((m) => ({ userId: m.userId, anonymousId: m.anonymousId, at: m.occurredAt }));
+          await tend.db.transaction(async (tx) => {
+            await resolveIdentities(tx, general, refs, now);
+            assert.notEqual(await writeBatch(tx, general, messages, identityLockIds(refs), now, new Set()), 'merge_needed');
+          });
+        }
+        assert.deepEqual(await snapshot(tend, fast), await snapshot(tend, general), `seed ${seed}`);
+      }
+    });
+  });
+}
