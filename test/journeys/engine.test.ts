@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDatabases } from '../helpers/db.ts';
-import { createTend, type Tend } from '../../src/tend.ts';
+import { createTend } from '../../src/tend.ts';
 import { VirtualClock } from '../../src/core/clock.ts';
 import { saveMessagingPolicy, MessagingPolicy } from '../../src/policy/index.ts';
 
