@@ -1,13 +1,13 @@
 /**
- * Email over SMTP through a pooled nodemailer transport. One call is one attempt: the pipeline
+ * Email over SMTP through a pool of connections to the relay (smtp-client.ts). One call is one attempt: the pipeline
  * retries with backoff, and because the Message-ID is derived from the idempotency key, a retry
  * after a lost reply ("did the relay take it?") is the same message, which receiving systems and
  * relays recognise as a duplicate.
  */
-import nodemailer from 'nodemailer';
 import type { ChannelProvider, OutgoingMessage, SendResult } from '../port.ts';
 import type { EmailConfig } from './config.ts';
 import { buildMime } from './mime.ts';
+import { createSmtpClient } from './smtp-client.ts';
 
 /** The Message-ID for an idempotency key: `<key@domain>`, the same on every attempt. */
 export function messageIdFor(idempotencyKey: string, domain: string): string {
@@ -112,19 +112,10 @@ function bareAddress(value: string): string {
 /** The email channel over SMTP. */
 export function createSmtpProvider(config: EmailConfig): SmtpProvider {
   const domain = config.messageIdDomain ?? addressDomain(config.from) ?? 'tend.invalid';
-  const transport = nodemailer.createTransport({
-    pool: true,
-    host: config.host,
-    port: config.port,
-    secure: config.secure,
-    requireTLS: config.requireTls,
-    tls: { rejectUnauthorized: config.tlsRejectUnauthorized },
-    auth: config.user ? { user: config.user, pass: config.pass ?? '' } : undefined,
-    maxConnections: config.maxConnections,
-    maxMessages: config.maxMessages,
-    connectionTimeout: config.connectionTimeoutMs,
-    greetingTimeout: config.connectionTimeoutMs,
-    socketTimeout: config.socketTimeoutMs,
+  const client = createSmtpClient({
+    host: config.host, port: config.port, secure: config.secure, requireTls: config.requireTls, tlsRejectUnauthorized: config.tlsRejectUnauthorized,
+    user: config.user, pass: config.pass, maxConnections: config.maxConnections, maxMessages: config.maxMessages,
+    connectionTimeoutMs: config.connectionTimeoutMs, socketTimeoutMs: config.socketTimeoutMs,
   });
 
   return {
@@ -139,22 +130,22 @@ export function createSmtpProvider(config: EmailConfig): SmtpProvider {
           from, to: p.to, replyTo: p.replyTo, subject: p.subject, html: p.html, text: p.text, messageId, date: new Date(),
           headers: { ...cleanHeaders(p.headers), ...relayHeaders(config.relay, message.idempotencyKey) },
         });
-        const info = await transport.sendMail({ envelope: { from: bareAddress(from), to: [bareAddress(p.to)] }, raw });
-        return { status: 'accepted', providerMessageId: queueIdFrom(info.response) ?? messageId, detail: info.response };
+        const response = await client.send({ from: bareAddress(from), to: [bareAddress(p.to)] }, raw);
+        return { status: 'accepted', providerMessageId: queueIdFrom(response) ?? messageId, detail: response };
       } catch (err) {
         return smtpSendResult(err as SmtpError);
       }
     },
     async verify(): Promise<SendResult> {
       try {
-        await transport.verify();
+        await client.verify();
         return { status: 'accepted', detail: `${config.host}:${config.port} answers` };
       } catch (err) {
         return smtpSendResult(err as SmtpError);
       }
     },
     async close(): Promise<void> {
-      transport.close();
+      client.close();
     },
   };
 }
