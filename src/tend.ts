@@ -59,6 +59,11 @@ export async function createTend(
   const triggers = createJourneyTriggers({ db, clock, versions });
   const journeys = createJourneyService({ db, clock, versions, triggers, check: (ws, definition) => checkDefinition(db, ws, definition) });
   const broadcasts = createBroadcastService({ db, clock, journeys });
+  /** After Tend recorded events of its own about these contacts. */
+  const recorded = (ws: string, ids: number[]) => {
+    segmentUpdater.enqueue(ws, ids);
+    return triggers.onRecorded(ws, ids).catch((err: Error) => deps.log?.(`journey triggers: ${err.message}`));
+  };
   ingest.onIngested((batch) => triggers.onIngested(batch));
   segments.onChange((ws, changes) => triggers.onSegmentChanges(ws, changes));
   const runner = createJourneyRunner({ db, clock, versions, onContactsChanged: (ws, ids) => segmentUpdater.enqueue(ws, ids), log: deps.log });
@@ -67,10 +72,10 @@ export async function createTend(
   const publicUrl = () => (messaging.publicUrl ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
   const renderer = createRenderer({ db, clock, versions, recommendations, publicUrl, emailFrom: () => messaging.emailFrom ?? 'Tend <shop@localhost>' });
   const delivery = createDeliveryWorker({
-    db, clock, renderer, providers: messaging.providers ?? outboxProviders(db, clock), leaseMs: messaging.leaseMs, onEvents: (ws, ids) => segmentUpdater.enqueue(ws, ids), log: deps.log,
+    db, clock, renderer, providers: messaging.providers ?? outboxProviders(db, clock), leaseMs: messaging.leaseMs, onEvents: (ws, ids) => recorded(ws, ids), log: deps.log,
   });
-  // Opens, clicks and unsubscribes come back as events that segments see.
-  const tracking = createTrackingService({ db, clock, onEvents: (ws, ids) => segmentUpdater.enqueue(ws, ids) });
+  // Opens, clicks, answers and unsubscribes come back as events that segments and journeys see.
+  const tracking = createTrackingService({ db, clock, onEvents: (ws, ids) => recorded(ws, ids) });
   return {
     db,
     clock,

@@ -2,7 +2,7 @@ import type { Db } from '../db/index.ts';
 import type { Clock } from '../core/clock.ts';
 import { loadMessagingSettings, type MessagingSettings } from '../policy/index.ts';
 import { compileEmail, compileText, type CompiledEmail, type CompiledText, type RenderContext, type ItemVars } from '../templates/index.ts';
-import { clickUrl, preferencesUrl, rewriteEmailLinks, unsubscribeUrl, type LinkContext } from '../tracking/links.ts';
+import { clickUrl, preferencesUrl, rewriteEmailLinks, surveyUrl, unsubscribeUrl, type LinkContext } from '../tracking/links.ts';
 import { loadContactFactsMany, type ContactFacts } from '../journeys/contact-facts.ts';
 import { stepById } from '../journeys/decide.ts';
 import type { VersionCache } from '../journeys/versions.ts';
@@ -116,7 +116,7 @@ export function createRenderer({ db, clock, versions, recommendations, publicUrl
       order: extra.order as RenderContext['order'],
       recommendations: extra.recommendations as RenderContext['recommendations'],
       coupon: coupon ? { code: coupon.code, percent_off: coupon.percentOff, amount_off: coupon.amountOff, expires_at: coupon.expiresAt } : undefined,
-      links: { unsubscribe: unsubscribeUrl({ ...link, channel }), preferences: preferencesUrl({ ...link, channel }), view_in_browser: null },
+      links: { unsubscribe: unsubscribeUrl({ ...link, channel }), preferences: preferencesUrl({ ...link, channel }), survey: surveyUrl(link), view_in_browser: null },
       workspace: { name: ws.name },
       message: { id: String(m.id) },
       now: clock.now().toISOString(),

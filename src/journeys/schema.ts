@@ -166,6 +166,8 @@ export const UpdateContactStep = z.strictObject({
   addTags: z.array(z.string().min(1).max(100)).max(50).optional(),
   removeTags: z.array(z.string().min(1).max(100)).max(50).optional(),
   consent: z.array(z.strictObject({ channel: z.enum(messageChannels), topic: z.string().min(1).max(100).optional(), granted: z.boolean() })).max(20).optional(),
+  /** Sets the lifecycle stage (recorded as "Lifecycle Stage Changed"); the next scoring may move it again. */
+  lifecycleStage: z.enum(['prospect', 'new_customer', 'active', 'loyal', 'at_risk', 'lapsed', 'won_back']).optional(),
   next: Next,
 });
 export const CouponStep = z

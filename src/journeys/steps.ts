@@ -4,6 +4,7 @@ import { assertNever } from '../core/result.ts';
 import { addDuration, isTimeZone } from '../core/zoned-time.ts';
 import { memberQuery } from '../segments/index.ts';
 import { saveConsents } from '../contacts/consent.ts';
+import { recordEvents } from '../events/index.ts';
 import { eraseContactIn, anonymiseContactIn } from '../contacts/index.ts';
 import { messageKey } from '../channels/messages.ts';
 import type { MessagingSettings } from '../policy/index.ts';
@@ -73,6 +74,18 @@ export async function runStep(env: StepEnv, step: Step): Promise<StepResult> {
           `update contacts set traits = jsonb_strip_nulls(traits || $3::jsonb), updated_at = $4 where workspace_id = $1 and id = $2`,
           [ws, contact.id, JSON.stringify(set), now],
         );
+      }
+      const stage = contact.scores?.lifecycle_stage ?? null;
+      if (step.lifecycleStage && step.lifecycleStage !== stage) {
+        await tx.query(
+          `insert into contact_scores (workspace_id, contact_id, lifecycle_stage, scored_at) values ($1, $2, $3, $4)
+           on conflict (workspace_id, contact_id) do update set lifecycle_stage = excluded.lifecycle_stage`,
+          [ws, contact.id, step.lifecycleStage, now],
+        );
+        await recordEvents(tx, ws, [{
+          contactId: contact.id, messageId: `tend:run:${run.id}:${step.id}:stage`, name: 'Lifecycle Stage Changed', occurredAt: now,
+          properties: { from: stage, to: step.lifecycleStage, source: 'journey', journey_id: run.journey_id },
+        }], now);
       }
       if (step.consent?.length) {
         await saveConsents(tx, ws, [{ contactId: contact.id, rows: step.consent.map((c) => ({ channel: c.channel, topic: c.topic ?? '*', granted: c.granted })) }], 'journey', now);

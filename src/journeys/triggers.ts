@@ -88,6 +88,28 @@ export function createJourneyTriggers({ db, clock, versions }: { db: Db; clock: 
     await tx.query(`select pg_notify($1, $2)`, [JOURNEYS_CHANNEL, ws]);
   }
 
+  /**
+   * Events Tend recorded itself (opens, clicks, survey answers, unsubscribes, deliveries) reach
+   * journeys too: the contacts' events of the last minute are taken through the same path as
+   * ingested ones. Seeing an event twice is harmless: entries are keyed by the event, a resumed
+   * wait is no longer waiting, a converted run is no longer live.
+   */
+  async function onRecorded(workspaceId: string, contactIds: readonly number[]): Promise<void> {
+    if (contactIds.length === 0 || (await live(db, workspaceId)).length === 0) return;
+    const now = clock.now();
+    const { rows } = await db.query<{ id: number; contact_id: number; type: string; name: string | null; occurred_at: Date; properties: Record<string, unknown> }>(
+      `select id, contact_id, type, name, occurred_at, properties from events
+        where workspace_id = $1 and contact_id = any($2::bigint[]) and received_at > $3::timestamptz - interval '1 minute' and received_at <= $3
+        order by id`,
+      [workspaceId, contactIds, now],
+    );
+    if (rows.length === 0) return;
+    await onIngested({
+      workspaceId, contactIds: [...contactIds],
+      events: rows.map((r) => ({ id: r.id, contactId: r.contact_id, type: r.type, name: r.name, occurredAt: new Date(r.occurred_at), properties: r.properties })),
+    } as IngestedBatch);
+  }
+
   /** Segment entries and exits enrol into journeys triggered by them. */
   async function onSegmentChanges(workspaceId: string, changes: readonly MembershipChange[]): Promise<void> {
     const journeys = (await live(db, workspaceId)).filter((j) => j.trigger.type === 'segment');
@@ -179,7 +201,7 @@ export function createJourneyTriggers({ db, clock, versions }: { db: Db; clock: 
     return db.transaction((tx) => enrol(tx, journey, [{ contactId, entryKey: `api:${key}`, trigger: { name: 'API Enrolment', properties, source: 'api' } }], now));
   }
 
-  return { onIngested, onSegmentChanges, sweep, enrolContact, invalidate: (workspaceId: string) => cache.delete(workspaceId) };
+  return { onIngested, onRecorded, onSegmentChanges, sweep, enrolContact, invalidate: (workspaceId: string) => cache.delete(workspaceId) };
 }
 
 /** The latest scheduled time at or before now (daily, or weekly on a weekday), in the schedule's zone. */

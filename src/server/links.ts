@@ -47,6 +47,14 @@ export const linkRoutes: RoutePlugin = (routes, tend, app) => {
     },
   });
   routes.add({
+    method: 'GET', url: '/t/s/:token', summary: 'Survey answer: records "Survey Answered" with the survey (q) and the answer (a)', tag: 'Tracking links', auth: 'none',
+    params: Token, query: z.object({ q: z.string().min(1).max(100), a: z.string().min(1).max(200) }),
+    handler: async ({ params, query, reply }) => {
+      const r = await tend.tracking.answer(params.token, query.q, query.a);
+      return r.ok ? page(reply, 200, 'Thank you', '<p>Your answer is saved. Thank you for telling us.</p>') : invalidLink(reply);
+    },
+  });
+  routes.add({
     method: 'GET', url: '/t/u/:token', summary: 'Unsubscribe page (a button that confirms)', tag: 'Tracking links', auth: 'none', params: Token,
     handler: async ({ params, reply }) => {
       const v = await tend.tracking.verify(params.token, 'u');

@@ -48,7 +48,8 @@ export type RenderContext = {
   recommendations?: { sku: string; name: string; price: number; url?: string | null; image_url?: string | null }[];
   coupon?: { code: string; percent_off?: number | null; amount_off?: number | null; expires_at?: string | null };
   /** Signed links, made by the send pipeline with src/tracking/links.ts. */
-  links: { unsubscribe: string; preferences: string; view_in_browser?: string | null };
+  /** `survey` is the base of answer links: `{{ links.survey }}?q=nps&a=9` records "Survey Answered". */
+  links: { unsubscribe: string; preferences: string; survey: string; view_in_browser?: string | null };
   workspace: { name: string };
   message: { id: string };
   /**
@@ -88,7 +89,7 @@ export const contextShape: Shape = object({
   order: object({ order_id: value, total: value, currency: value, items: list(item), ordered_at: value }),
   recommendations: list(values('sku', 'name', 'price', 'url', 'image_url')),
   coupon: values('code', 'percent_off', 'amount_off', 'expires_at'),
-  links: values('unsubscribe', 'preferences', 'view_in_browser'),
+  links: values('unsubscribe', 'preferences', 'survey', 'view_in_browser'),
   workspace: values('name'),
   message: values('id'),
   now: value,
@@ -120,7 +121,7 @@ export function sampleContext(): RenderContext {
     order: { order_id: 'o_77', total: 63, currency: 'EUR', items, ordered_at: '2025-02-01T10:00:00Z' },
     recommendations: [{ sku: 'SOCK-3', name: 'Wool socks, 3 pairs', price: 19, url: 'https://shop.example/p/socks', image_url: 'https://shop.example/i/socks.jpg' }],
     coupon: { code: 'COMEBACK10', percent_off: 10, amount_off: null, expires_at: '2025-03-15T23:59:59Z' },
-    links: { unsubscribe: 'https://t.example/t/u/sample', preferences: 'https://t.example/t/p/sample', view_in_browser: 'https://t.example/v/sample' },
+    links: { unsubscribe: 'https://t.example/t/u/sample', preferences: 'https://t.example/t/p/sample', survey: 'https://t.example/t/s/sample', view_in_browser: 'https://t.example/v/sample' },
     workspace: { name: 'Example Shop' },
     message: { id: 'm_1' },
     now: '2025-03-01T18:34:00Z',

@@ -16,7 +16,9 @@ export type ClickPayload = Ref & { k: 'c'; u: string };
 export type OpenPayload = Ref & { k: 'o' };
 export type UnsubscribePayload = Ref & { k: 'u'; ch: Channel; t?: string };
 export type PreferencesPayload = Ref & { k: 'p'; ch?: Channel };
-export type LinkPayload = ClickPayload | OpenPayload | UnsubscribePayload | PreferencesPayload;
+/** A survey answer link: the survey and the answer ride in the query (the contact's own words). */
+export type SurveyPayload = Ref & { k: 's' };
+export type LinkPayload = ClickPayload | OpenPayload | UnsubscribePayload | PreferencesPayload | SurveyPayload;
 export type LinkKind = LinkPayload['k'];
 type PayloadOf<K extends LinkKind> = Extract<LinkPayload, { k: K }>;
 
@@ -96,6 +98,8 @@ function isPayload(p: unknown): p is LinkPayload {
       return isChannel(o.ch) && (o.t === undefined || isText(o.t));
     case 'p':
       return o.ch === undefined || isChannel(o.ch);
+    case 's':
+      return true;
     default:
       return false;
   }
@@ -128,6 +132,11 @@ export function unsubscribeUrl(l: LinkContext & { channel: Channel; topic?: stri
 export function preferencesUrl(l: LinkContext & { channel?: Channel }): string {
   const payload: PreferencesPayload = { k: 'p', ...ref(l), ...(l.channel ? { ch: l.channel } : {}) };
   return `${trimBase(l.baseUrl)}/t/p/${signToken(l.secret, payload)}`;
+}
+
+/** The base of survey answer links: `${baseUrl}/t/s/<token>`; a template adds `?q=<survey>&a=<answer>`. */
+export function surveyUrl(l: LinkContext): string {
+  return `${trimBase(l.baseUrl)}/t/s/${signToken(l.secret, { k: 's', ...ref(l) })}`;
 }
 
 /**

@@ -20,7 +20,7 @@ export const messageTopics = ['marketing'] as const;
  * the link's signature with its workspace's secret; a tampered or unsigned link does nothing.
  * Each fact is recorded with a deterministic id, so a scanner opening a link twice counts once.
  */
-export function createTrackingService({ db, clock, onEvents }: { db: Db; clock: Clock; onEvents?: (workspaceId: string, contactIds: number[]) => void }) {
+export function createTrackingService({ db, clock, onEvents }: { db: Db; clock: Clock; onEvents?: (workspaceId: string, contactIds: number[]) => void | Promise<void> }) {
   async function verify<K extends LinkKind>(token: string, kind: K): Promise<Verified<K>> {
     // The workspace named inside the token picks the secret; the signature then proves the rest.
     const unverified = peekWorkspace(token);
@@ -44,7 +44,7 @@ export function createTrackingService({ db, clock, onEvents }: { db: Db; clock: 
       contactId: m.contact_id, messageId: `tend:${m.idempotency_key}:${key}`, name, occurredAt: now,
       properties: { message_id: m.id, channel: m.channel, topic: m.topic, journey_id: m.journey_id, broadcast_id: m.broadcast_id, step_id: m.step_id, variant: m.variant, ...extra },
     }], now);
-    if (stored.length > 0) onEvents?.(m.workspace_id, stored);
+    if (stored.length > 0) await onEvents?.(m.workspace_id, stored);
   }
 
   return {
@@ -89,8 +89,22 @@ export function createTrackingService({ db, clock, onEvents }: { db: Db; clock: 
         }
       });
       if (m) await record(m, 'Unsubscribed', `unsubscribed:${topic ?? '*'}`, { unsubscribed_topic: topic ?? '*' });
-      else onEvents?.(ws, [contactId]);
+      else await onEvents?.(ws, [contactId]);
       return { ok: true, channel, topic };
+    },
+    /**
+     * A survey answer from a link in a message (`?q=<survey>&a=<answer>`): recorded as "Survey
+     * Answered" with the survey and the answer, once per survey and message (the last click wins
+     * nothing: the first answer stands, as a scanner may follow every link).
+     */
+    async answer(token: string, survey: string, answer: string): Promise<{ ok: true } | TokenFailure> {
+      const v = await verify(token, 's');
+      if (!v.ok) return v;
+      if (v.message) {
+        const numeric = /^-?\d+(\.\d+)?$/.test(answer) ? Number(answer) : answer;
+        await record(v.message, 'Survey Answered', `survey:${createHash('sha1').update(survey).digest('hex').slice(0, 16)}`, { survey, answer: numeric });
+      }
+      return { ok: true };
     },
     /** The contact's consent per topic on a channel, for the preference page. */
     async preferences(token: string): Promise<{ ok: true; workspaceId: string; contactId: number; channel: string; subscribed: boolean; topics: { topic: string; subscribed: boolean }[] } | TokenFailure> {
@@ -121,7 +135,7 @@ export function createTrackingService({ db, clock, onEvents }: { db: Db; clock: 
       const rows = [{ channel, topic: '*', granted: choice.subscribed }, ...Object.entries(choice.topics).map(([topic, granted]) => ({ channel, topic, granted }))];
       await db.transaction((tx) => saveConsents(tx, ws, [{ contactId, rows }], 'preferences', clock.now()));
       if (choice.subscribed && v.message) await db.query(`delete from suppressions where workspace_id = $1 and channel = $2 and address = $3 and reason = 'unsubscribed'`, [ws, channel, v.message.address]);
-      onEvents?.(ws, [contactId]);
+      await onEvents?.(ws, [contactId]);
       return { ok: true };
     },
   };
