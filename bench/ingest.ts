@@ -6,7 +6,7 @@ import http from 'node:http';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -80,7 +80,10 @@ async function postAll(url: string, writeKey: string, bodies: string[], concurre
 }
 
 async function rawInsert(url: string, schema: string, messages: Message[], batch: number, concurrency: number) {
-  const pool = new pg.Pool({ connectionString: url, max: concurrency, options: `-c search_path=${schema}` });
+  const appName = `${schema}_raw`;
+  const pool = new pg.Pool({ connectionString: url, max: concurrency, options: `-c search_path=${schema}`, application_name: appName });
+  // Every connection open before the clock starts, so all their backends are counted.
+  await Promise.all(Array.from({ length: concurrency }, () => pool.connect())).then((clients) => clients.forEach((c) => c.release()));
   await pool.query(`create table raw_events (like events including all)`);
   const rows = messages.map((m, i) => [
     'default', (i % 20_000) + 1, m.messageId, m.type, (m.event ?? m.name ?? null), JSON.stringify(m.properties ?? m.traits ?? {}), JSON.stringify(m.context), m.timestamp, new Date(),
@@ -88,6 +91,8 @@ async function rawInsert(url: string, schema: string, messages: Message[], batch
   const chunks: unknown[][][] = [];
   for (let i = 0; i < rows.length; i += batch) chunks.push(rows.slice(i, i + batch));
   let next = 0;
+  const before = await backendCpu(url, appName);
+  const clientCpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -102,16 +107,51 @@ async function rawInsert(url: string, schema: string, messages: Message[], batch
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(clientCpu);
+  const after = await backendCpu(url, appName);
   await pool.end();
-  return { seconds };
+  const postgresCpu = before.seconds === null || after.seconds === null ? null : after.seconds - before.seconds;
+  return { seconds, clientCpu: (used.user + used.system) / 1e6, postgresCpu };
 }
+
+/**
+ * CPU seconds used so far by these local processes, from /proc (Linux, with Postgres on this
+ * machine); null where that cannot be read. Rates swing with whatever else the machine runs, CPU
+ * per event much less, so the benchmark prints both.
+ */
+function cpuSeconds(pids: readonly number[]): number | null {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in ticks of 1/100 s
+    } catch {
+      return null;
+    }
+  }
+  return total;
+}
+
+/** CPU seconds of the Postgres backends whose connections call themselves `appName`. */
+async function backendCpu(url: string, appName: string): Promise<{ pids: number[]; seconds: number | null }> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const pids = (await c.query<{ pid: number }>(`select pid from pg_stat_activity where application_name = $1`, [appName])).rows.map((r) => r.pid);
+    return { pids, seconds: cpuSeconds(pids) };
+  } finally {
+    await c.end();
+  }
+}
+
+const perEvent = (seconds: number | null, events: number) => (seconds === null ? 'n/a' : `${fmt((seconds / events) * 1e6, 1)} µs`);
 
 function report(label: string, events: number, r: { seconds: number; latencies: number[]; failed: number; clientCpu: number }) {
   const rate = events / r.seconds;
   console.log(
     `${label}: ${fmt(events)} events in ${fmt(r.seconds, 1)} s = ${fmt(rate)} events/s; request latency p50 ${fmt(quantile(r.latencies, 0.5), 1)} ms, p99 ${fmt(quantile(r.latencies, 0.99), 1)} ms${r.failed ? `; ${r.failed} requests FAILED` : ''}`,
   );
-  console.log(`  load generator CPU ${fmt(r.clientCpu, 2)} s; load average at the end ${loadavg().map((x) => fmt(x, 2)).join(' ')}`);
+  console.log(`  load generator CPU ${perEvent(r.clientCpu, events)} per event; load average at the end ${loadavg().map((x) => fmt(x, 2)).join(' ')}`);
   return rate;
 }
 
@@ -133,16 +173,24 @@ export async function run(argv: string[]): Promise<void> {
 
   const url = serverUrl();
   const schema = `bench_ingest_${randomBytes(4).toString('hex')}`;
-  const server = await startServerProcess({ DATABASE_URL: url, TEND_DATABASE_SCHEMA: schema, TEND_WRITE_KEY: writeKey, TEND_DATABASE_POOL_SIZE: String(concurrency + 2) });
+  const appName = `${schema}_tend`;
+  const server = await startServerProcess({ DATABASE_URL: url, TEND_DATABASE_SCHEMA: schema, TEND_WRITE_KEY: writeKey, TEND_DATABASE_POOL_SIZE: String(concurrency + 2), PGAPPNAME: appName });
   let tendRate: number;
   try {
+    const before = { server: cpuSeconds([server.child.pid!]), postgres: await backendCpu(url, appName) };
     tendRate = report('Postgres server, POST /v1/batch', events, await postAll(server.url, writeKey, bodies, concurrency));
+    const serverCpu = cpuSeconds([server.child.pid!]);
+    // Connections opened during the run started from nothing; those open before had `before`.
+    const after = await backendCpu(url, appName);
+    const postgresCpu = before.postgres.seconds === null || after.seconds === null ? null : after.seconds - before.postgres.seconds;
+    console.log(`  CPU per event: Tend server ${perEvent(serverCpu === null || before.server === null ? null : serverCpu - before.server, events)}, Postgres ${perEvent(postgresCpu, events)}`);
   } finally {
     await server.stop();
   }
   const raw = await rawInsert(url, schema, messages, batch, concurrency);
   const rawRate = events / raw.seconds;
   console.log(`Postgres server, raw multi-row INSERT of the same rows (${batch} per statement): ${fmt(rawRate)} rows/s`);
+  console.log(`  CPU per row: client ${perEvent(raw.clientCpu, events)}, Postgres ${perEvent(raw.postgresCpu, events)}; load average at the end ${loadavg().map((x) => fmt(x, 2)).join(' ')}`);
   console.log(`ratio Tend / raw insert: ${fmt(tendRate / rawRate, 2)} (target ≥ 0.5); target ≥ 20,000 events/s: ${tendRate >= 20_000 ? 'met' : 'NOT met'}`);
   const cleanup = new pg.Client({ connectionString: url });
   await cleanup.connect();
