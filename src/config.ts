@@ -10,12 +10,20 @@ export const Config = z.object({
   dataDir: z.string().min(1),
   port: z.coerce.number().int().min(0).max(65535),
   host: z.string().min(1),
-  publicUrl: z.string().url().nullable(),
+  /** Where people, browsers and providers' webhooks reach Tend: links in messages and signed webhook URLs are built on it. */
+  publicUrl: z
+    .string()
+    .url()
+    .refine((u) => /^https?:\/\//i.test(u), 'an http(s) URL, e.g. https://tend.shop.example')
+    .refine((u) => { const url = new URL(u); return !url.username && !url.password && !url.search && !url.hash; }, 'the address only: no user name, password, query or fragment')
+    .nullable(),
   writeKey: z.string().min(8).optional(),
   adminToken: z.string().min(16).optional(),
   /** How often every segment is recomputed from scratch (time windows move without events). */
   segmentRefreshMinutes: z.coerce.number().min(0.05).max(1440),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  /** Whether `tend serve` also runs the background work (journeys, delivery, schedules); `tend worker` does it elsewhere. */
+  workers: z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true'),
 });
 export type Config = z.infer<typeof Config>;
 
@@ -31,6 +39,7 @@ const envNames: Record<keyof Config, string> = {
   adminToken: 'TEND_ADMIN_TOKEN',
   segmentRefreshMinutes: 'TEND_SEGMENT_REFRESH_MINUTES',
   logLevel: 'LOG_LEVEL',
+  workers: 'TEND_WORKERS',
 };
 
 export class ConfigError extends Error {}
@@ -49,6 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: env.TEND_ADMIN_TOKEN || undefined,
     segmentRefreshMinutes: env.TEND_SEGMENT_REFRESH_MINUTES || 5,
     logLevel: env.LOG_LEVEL || 'info',
+    workers: env.TEND_WORKERS || '1',
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -10,6 +10,8 @@
  * Then: tend.page(name?, properties?), tend.track(event, properties?), tend.identify(userId, traits?),
  * tend.reset(). A page view is sent on load unless data-auto-page="false" (or {autoPage: false}).
  * Calls are batched to <host>/v1/batch; what is left when the page is hidden goes by sendBeacon.
+ * Web push: tend.push.subscribe({ serviceWorker: '/tend-sw.js' }) from a click handler (it asks
+ * for permission), tend.push.unsubscribe(), tend.push.supported().
  */
 (() => {
   'use strict';
@@ -158,10 +160,74 @@
     userId: () => read(USER),
     /** Sends what is queued now; resolves once the server has answered. */
     flush,
-    // Web push subscription belongs here: reserved for Tend's web-push channel, not available yet.
-    // It will be `subscribeToPush()`: ask permission, subscribe through a service worker served by
-    // Tend with the workspace's VAPID key, and send the subscription to the tracking API.
+    push: {
+      /** Whether this browser can receive web push (a service worker, the Push API, notifications, a secure page). */
+      supported: () => window.isSecureContext && 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window,
+      /**
+       * Asks for permission to show notifications and subscribes this browser with Tend's VAPID key:
+       * registers the service worker (options.serviceWorker, default /tend-sw.js on the shop's
+       * origin, which serves or imports Tend's), subscribes, and stores the subscription for this
+       * person. Call it from a click: browsers ignore permission prompts that nobody asked for.
+       * Resolves to the PushSubscription, or null when permission was not given.
+       */
+      async subscribe(options) {
+        const o = obj(options);
+        if (!api.push.supported()) throw new Error('tend.js: this browser cannot receive web push');
+        if (!cfg.writeKey) throw new Error('tend.js: no write key');
+        if ((await window.Notification.requestPermission()) !== 'granted') return null;
+        const res = await fetch(`${cfg.host}/v1/push/vapid-public-key`, { credentials: 'omit' });
+        if (!res.ok) throw new Error(`tend.js: web push is not configured on the Tend server (HTTP ${res.status})`);
+        const key = pushKey((await res.json()).publicKey);
+        const registration = await navigator.serviceWorker.register(o.serviceWorker || '/tend-sw.js', o.scope ? { scope: o.scope } : undefined);
+        await activated(registration);
+        let subscription = await registration.pushManager.getSubscription();
+        // A subscription made with another key cannot receive Tend's messages: replace it.
+        const current = subscription && subscription.options && subscription.options.applicationServerKey;
+        if (subscription && current && !sameBytes(new Uint8Array(current), key)) {
+          await subscription.unsubscribe();
+          subscription = null;
+        }
+        if (!subscription) subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+        await send('/v1/push/subscribe', { ...subscription.toJSON(), userId: read(USER) || undefined, anonymousId: anonymousId() });
+        return subscription;
+      },
+      /** Unsubscribes this browser and tells Tend to forget it. Resolves to whether there was a subscription. */
+      async unsubscribe(options) {
+        const o = obj(options);
+        if (!api.push.supported()) return false;
+        const registration = await navigator.serviceWorker.getRegistration(o.scope || o.serviceWorker || '/tend-sw.js');
+        const subscription = registration && (await registration.pushManager.getSubscription());
+        if (!subscription) return false;
+        const endpoint = subscription.endpoint;
+        await subscription.unsubscribe();
+        await send('/v1/push/unsubscribe', { endpoint });
+        return true;
+      },
+    },
   };
+
+  // Web push helpers: the VAPID key arrives as URL-safe base64; the Push API wants its bytes.
+  const pushKey = (base64url) => {
+    const base64 = String(base64url).replace(/-/g, '+').replace(/_/g, '/');
+    const raw = window.atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
+    return Uint8Array.from(raw, (c) => c.charCodeAt(0));
+  };
+  const sameBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+  // pushManager.subscribe needs an active worker; a fresh registration is still installing.
+  const activated = (registration) =>
+    new Promise((resolve) => {
+      const worker = registration.installing || registration.waiting || registration.active;
+      if (!worker || worker.state === 'activated') return resolve(registration);
+      worker.addEventListener('statechange', () => worker.state === 'activated' && resolve(registration));
+    });
+  const send = (path, body) =>
+    fetch(`${cfg.host}${path}`, {
+      method: 'POST', credentials: 'omit',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${btoa(`${cfg.writeKey}:`)}` },
+      body: JSON.stringify(body),
+    }).then((res) => {
+      if (!res.ok) throw new Error(`tend.js: ${path} answered HTTP ${res.status}`);
+    });
 
   function tend(method, ...args) {
     if (typeof api[method] !== 'function') return console.warn(`tend.js: unknown call "${method}"`);

@@ -22,8 +22,6 @@ export interface Renderer {
 export type Providers = Partial<{ [C in Channel]: ChannelProvider<C> }>;
 
 const MAX_ATTEMPTS = 8;
-/** How long a claimed message stays ours; after that a crashed sender's message is attempted again (same key). */
-const LEASE_MS = 60_000;
 
 /**
  * The delivery worker: the outside-world half of sending. Messages were recorded (status queued)
@@ -37,13 +35,18 @@ const LEASE_MS = 60_000;
  * are attempted again with the same key (the same Message-ID), which is the one duplicate a
  * crash can cause, and the receiving side can recognise it.
  */
-export function createDeliveryWorker({ db, clock, providers, renderer, batchSize = 200, concurrency = 16, onEvents, log }: {
+export function createDeliveryWorker({ db, clock, providers, renderer, batchSize = 200, concurrency = 16, leaseMs = 60_000, onEvents, log }: {
   db: Db;
   clock: Clock;
   providers: Providers;
   renderer: Renderer;
   batchSize?: number;
   concurrency?: number;
+  /**
+   * How long a claimed message stays ours (TEND_DELIVERY_LEASE_SECONDS); after that a crashed
+   * sender's message is attempted again, with the same key. Longer than the slowest provider's timeout.
+   */
+  leaseMs?: number;
   /** Contacts whose engagement events were recorded (segments refresh them). */
   onEvents?: (workspaceId: string, contactIds: number[]) => void;
   log?: (line: string) => void;
@@ -57,7 +60,7 @@ export function createDeliveryWorker({ db, clock, providers, renderer, batchSize
            order by next_attempt_at limit $3 for update skip locked)
        returning m.workspace_id, m.id, m.idempotency_key, m.contact_id, m.journey_id, m.run_id, m.broadcast_id, m.step_id, m.variant, m.channel,
                  m.topic, m.transactional, m.address, m.source, m.context, m.attempts`,
-      [now, new Date(now.getTime() + LEASE_MS), batchSize],
+      [now, new Date(now.getTime() + leaseMs), batchSize],
     );
     // Sending is not ordered anyway; keep the claim and the next claim fair by id.
     return rows.sort((a, b) => a.id - b.id);

@@ -9,11 +9,12 @@ import { segmentsCommand } from './commands/segments.ts';
 import { recommendCommand } from './commands/recommend.ts';
 import { modelsCommand } from './commands/models.ts';
 import { predictionsCommand } from './commands/predictions.ts';
+import { workerCommand } from './commands/worker.ts';
 
 export type Command = { name: string; summary: string; usage: string; run(argv: string[], ctx: CliContext): Promise<number> };
 
 /** Every `tend` command, in the order `tend help` lists them. */
-export const commands: Command[] = [serveCommand, demoCommand, keysCommand, importCommand, exportCommand, segmentsCommand, recommendCommand, modelsCommand, predictionsCommand];
+export const commands: Command[] = [serveCommand, workerCommand, demoCommand, keysCommand, importCommand, exportCommand, segmentsCommand, recommendCommand, modelsCommand, predictionsCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

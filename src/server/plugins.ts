@@ -5,7 +5,8 @@ import { recommendationRoutes } from './recommendations.ts';
 import { modelRoutes } from './models.ts';
 import { journeyRoutes } from './journeys.ts';
 import { linkRoutes } from './links.ts';
+import { hookRoutes } from './hooks.ts';
 import { journeyInsightRoutes } from './journey-insights.ts';
 
 /** Route groups beyond the core tracking and admin APIs, each in its own domain's file. */
-export const extraRoutes: RoutePlugin[] = [segmentRoutes, registerImportRoutes, recommendationRoutes, modelRoutes, journeyRoutes, journeyInsightRoutes, linkRoutes];
+export const extraRoutes: RoutePlugin[] = [segmentRoutes, registerImportRoutes, recommendationRoutes, modelRoutes, journeyRoutes, journeyInsightRoutes, linkRoutes, hookRoutes];

@@ -5,17 +5,17 @@ import { generateDemo } from './demo.ts';
 import { DEFAULT_WORKSPACE_ID } from '../../workspaces/index.ts';
 import type { CliContext } from '../context.ts';
 import { extraRoutes } from '../../server/plugins.ts';
-import { startSegmentScheduler } from '../../segments/index.ts';
-import { startModelScheduler } from '../../models/scores/index.ts';
+import { describeChannels, startBackgroundWork, untilStopped } from './worker.ts';
 
 export const serveCommand = {
   name: 'serve',
   summary: 'Run the API, the tracking endpoint and the web app',
-  usage: 'tend serve [--port N] [--demo]   (--demo: fill an empty workspace with a demo shop)',
+  usage: 'tend serve [--port N] [--demo]   (--demo: fill an empty workspace with a demo shop; every message goes to the outbox. TEND_WORKERS=0: no background work)',
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, demo: { type: 'boolean' } } });
     const port = values.port !== undefined ? Number(values.port) : ctx.config.port;
-    const tend = await ctx.openTend();
+    // The demo's customers have made-up addresses at real mail domains: never send to them.
+    const tend = await ctx.openTend({ outboxOnly: values.demo === true });
     const { issued } = await tend.workspaces.ensureDefault({ writeKey: ctx.config.writeKey, adminToken: ctx.config.adminToken });
     if (issued.writeKey || issued.adminToken) {
       ctx.err.write(
@@ -28,14 +28,20 @@ export const serveCommand = {
     await app.listen({ port, host: ctx.config.host });
     const address = app.server.address();
     const url = `http://${ctx.config.host}:${typeof address === 'object' && address ? address.port : port}`;
-    const scheduler = startSegmentScheduler({
-      db: tend.db, clock: tend.clock, segments: tend.segments, intervalMs: ctx.config.segmentRefreshMinutes * 60_000,
-      log: (line) => app.log.info(line),
-    });
-    // Models are refitted (and every contact rescored) once a day per workspace with orders.
-    const refits = startModelScheduler({ db: tend.db, clock: tend.clock, models: tend.models, log: (line) => app.log.info(line) });
+    // Without TEND_PUBLIC_URL, links in messages point at the address the server got.
+    if (!ctx.config.publicUrl) tend.messaging.publicUrl = url;
+    // Journeys, delivery and the schedules; with TEND_WORKERS=0 that is left to `tend worker` processes.
+    const stopBackground = ctx.config.workers ? await startBackgroundWork(tend, ctx.config, (line) => app.log.info(line)) : async () => {};
     const release = tend.db.kind === 'embedded' ? writeServerLock(ctx.config.dataDir, { pid: process.pid, url, startedAt: new Date().toISOString() }) : () => {};
+    // Listen for SIGINT/SIGTERM before saying "running": whoever waits for that line may stop us at once.
+    const stopped = untilStopped();
     ctx.err.write(`Tend is running at ${url} (database: ${tend.db.kind === 'embedded' ? `embedded, ${ctx.config.dataDir}` : 'Postgres server'})\n`);
+    ctx.err.write(
+      ctx.config.workers
+        ? `Background work (journeys, delivery, schedules) runs in this process. Channels: ${describeChannels(tend)}.\n`
+        : 'TEND_WORKERS=0: no background work here; run `tend worker` processes for journeys and delivery.\n',
+    );
+    if (values.demo) ctx.err.write('Demo: every message goes to the outbox (shown in the web app); nothing is sent, whatever channels are configured.\n');
     // The demo shop fills in the background, through the same ingestion path as real data, so the
     // web app can be opened at once and its numbers grow while it loads.
     let demo: Promise<unknown> = Promise.resolve();
@@ -50,17 +56,12 @@ export const serveCommand = {
         );
       }
     }
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    await stopped;
     ctx.err.write('Stopping…\n');
     stopDemo.abort();
     await app.close();
     await demo;
-    await scheduler.stop();
-    await refits.stop();
+    await stopBackground();
     await tend.close();
     release();
     return 0;
