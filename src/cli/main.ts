@@ -10,11 +10,13 @@ import { recommendCommand } from './commands/recommend.ts';
 import { modelsCommand } from './commands/models.ts';
 import { predictionsCommand } from './commands/predictions.ts';
 import { workerCommand } from './commands/worker.ts';
+import { journeysCommand } from './commands/journeys.ts';
+import { blueprintsCommand } from './commands/blueprints.ts';
 
 export type Command = { name: string; summary: string; usage: string; run(argv: string[], ctx: CliContext): Promise<number> };
 
 /** Every `tend` command, in the order `tend help` lists them. */
-export const commands: Command[] = [serveCommand, workerCommand, demoCommand, keysCommand, importCommand, exportCommand, segmentsCommand, recommendCommand, modelsCommand, predictionsCommand];
+export const commands: Command[] = [serveCommand, workerCommand, demoCommand, keysCommand, importCommand, exportCommand, segmentsCommand, recommendCommand, modelsCommand, predictionsCommand, journeysCommand, blueprintsCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
