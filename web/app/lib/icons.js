@@ -13,6 +13,9 @@ const paths = {
   signout: '<path d="M15 4h4v16h-4M10 8l-4 4 4 4M6 12h10"/>',
   back: '<path d="M15 6l-6 6 6 6"/>',
   alert: '<path d="M12 3 2 20h20z"/><path d="M12 10v4M12 17v.5"/>',
+  journeys: '<circle cx="6" cy="5" r="2.5"/><circle cx="18" cy="12" r="2.5"/><circle cx="6" cy="19" r="2.5"/><path d="M8.5 5H12a3 3 0 0 1 3 3v1.5M15 14.5V16a3 3 0 0 1-3 3H8.5"/>',
+  blueprints: '<path d="M4 4h7v7H4zM13 4h7v7h-7zM4 13h7v7H4z"/><path d="M16.5 14v6M13.5 17h6"/>',
+  messages: '<path d="M3 6h18v12H3z"/><path d="m3 7 9 6 9-6"/>',
   leaf: '<path d="M5 19c0-8 5-14 15-15-1 10-7 15-15 15z"/><path d="M5 19c3-4 6-7 10-10"/>',
 };
 

@@ -10,11 +10,15 @@ import events from './events.js';
 import products from './products.js';
 import orders from './orders.js';
 import order from './order.js';
+import journeys from './journeys.js';
+import journey from './journey.js';
+import blueprints from './blueprints.js';
+import messages from './messages.js';
 import { html, mount } from '../lib/html.js';
 import { pageHeader, empty } from '../lib/ui.js';
 
 // /segments/new comes before /segments/:id, which would match it too.
-export const screens = [overview, contacts, contact, segments, newSegment, editSegment, segment, events, products, orders, order];
+export const screens = [overview, contacts, contact, segments, newSegment, editSegment, segment, events, products, orders, order, journeys, journey, blueprints, messages];
 
 export const notFound = {
   path: '',
