@@ -22,6 +22,7 @@ export interface Renderer {
 export type Providers = Partial<{ [C in Channel]: ChannelProvider<C> }>;
 
 const MAX_ATTEMPTS = 8;
+const RECORD_EVERY = 32;
 
 /**
  * The delivery worker: the outside-world half of sending. Messages were recorded (status queued)
@@ -136,13 +137,27 @@ export function createDeliveryWorker({ db, clock, providers, renderer, batchSize
     const batch = await claim(now);
     if (batch.length === 0) return 0;
     const prepared = await renderer.prepare(batch);
-    const outcomes: Awaited<ReturnType<typeof attempt>>[] = [];
+    // Outcomes are recorded as they come, a few dozen at a time, not once for the whole batch: a
+    // process that dies leaves at most those few dozen accepted-but-unrecorded messages to be
+    // sent again (with their same keys), where a whole batch would be hundreds.
+    let pending: Awaited<ReturnType<typeof attempt>>[] = [];
+    const flush = async () => {
+      const chunk = pending;
+      pending = [];
+      if (chunk.length === 0) return;
+      await record(chunk, clock.now());
+      for (const o of chunk) if (o.result.status !== 'accepted') log?.(`message ${o.m.id} (${o.m.channel} to ${o.m.address}): ${o.result.status}: ${o.result.error}`);
+    };
     let next = 0;
     await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, async () => {
-      while (next < batch.length) outcomes.push(await attempt(batch[next++]!, prepared));
+      while (next < batch.length) {
+        // Not `pending.push(await …)`: that would push into the array a flush has already taken.
+        const outcome = await attempt(batch[next++]!, prepared);
+        pending.push(outcome);
+        if (pending.length >= RECORD_EVERY) await flush();
+      }
     }));
-    await record(outcomes, clock.now());
-    for (const o of outcomes) if (o.result.status !== 'accepted') log?.(`message ${o.m.id} (${o.m.channel} to ${o.m.address}): ${o.result.status}: ${o.result.error}`);
+    await flush();
     return batch.length;
   }
 

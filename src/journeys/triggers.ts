@@ -22,11 +22,20 @@ const changeEventName = { lifecycle_stage: 'Lifecycle Stage Changed', rfm_cell: 
  * Every entry carries a key naming what caused it, so processing the same cause twice enrols once.
  */
 export function createJourneyTriggers({ db, clock, versions }: { db: Db; clock: Clock; versions: VersionCache }) {
-  const cache = new Map<string, { at: number; journeys: Live[] }>();
+  const cache = new Map<string, { at: number; journeys: Live[]; names: Set<string> }>();
 
   async function live(q: Queryable, workspaceId: string): Promise<Live[]> {
+    return (await liveWithNames(q, workspaceId)).journeys;
+  }
+
+  /**
+   * The workspace's active journeys, and the event names any of them reacts to: triggers, goals,
+   * and the waits of every version someone may still be inside. Most ingested batches name none
+   * of these and cost the journeys nothing.
+   */
+  async function liveWithNames(q: Queryable, workspaceId: string): Promise<{ journeys: Live[]; names: Set<string> }> {
     const hit = cache.get(workspaceId);
-    if (hit && Date.now() - hit.at < 2_000) return hit.journeys;
+    if (hit && Date.now() - hit.at < 2_000) return hit;
     const { rows } = await q.query<{ id: number; version: number; last_scheduled_at: Date | null }>(
       `select id, published_version as version, last_scheduled_at from journeys where workspace_id = $1 and status = 'active' and published_version is not null`,
       [workspaceId],
@@ -36,15 +45,28 @@ export function createJourneyTriggers({ db, clock, versions }: { db: Db; clock: 
       const compiled = await versions.get(q, workspaceId, r.id, r.version);
       journeys.push({ workspaceId, id: r.id, version: r.version, compiled, trigger: compiled.definition.trigger, lastScheduledAt: r.last_scheduled_at });
     }
-    cache.set(workspaceId, { at: Date.now(), journeys });
-    return journeys;
+    const names = new Set<string>();
+    const all = await q.query<{ journey_id: number; version: number }>(
+      `select v.journey_id, v.version from journey_versions v join journeys j on j.workspace_id = v.workspace_id and j.id = v.journey_id
+        where v.workspace_id = $1 and j.status in ('active', 'paused')`,
+      [workspaceId],
+    );
+    for (const v of all.rows) {
+      const { definition } = await versions.get(q, workspaceId, v.journey_id, v.version);
+      if (definition.trigger.type === 'event') names.add(definition.trigger.event);
+      if (definition.settings.goal) names.add(definition.settings.goal.event);
+      for (const step of definition.steps) if (step.type === 'wait_for_event') names.add(step.event);
+    }
+    const entry = { at: Date.now(), journeys, names };
+    cache.set(workspaceId, entry);
+    return entry;
   }
 
   /** After ingestion committed: waits, goals, then event triggers, in one transaction. */
   async function onIngested(batch: IngestedBatch): Promise<void> {
     const ws = batch.workspaceId;
-    const journeys = await live(db, ws);
-    const tracked = batch.events.filter((e) => e.name !== null);
+    const { journeys, names } = await liveWithNames(db, ws);
+    const tracked = batch.events.filter((e) => e.name !== null && names.has(e.name));
     if (tracked.length === 0) return;
     const now = clock.now();
     await db.transaction(async (tx) => {
@@ -95,7 +117,7 @@ export function createJourneyTriggers({ db, clock, versions }: { db: Db; clock: 
    * wait is no longer waiting, a converted run is no longer live.
    */
   async function onRecorded(workspaceId: string, contactIds: readonly number[]): Promise<void> {
-    if (contactIds.length === 0 || (await live(db, workspaceId)).length === 0) return;
+    if (contactIds.length === 0 || (await liveWithNames(db, workspaceId)).names.size === 0) return;
     const now = clock.now();
     const { rows } = await db.query<{ id: number; contact_id: number; type: string; name: string | null; occurred_at: Date; properties: Record<string, unknown> }>(
       `select id, contact_id, type, name, occurred_at, properties from events

@@ -27,7 +27,13 @@ const invalidLink = (reply: FastifyReply) => page(reply, 400, 'This link is not 
  * tampered or unsigned token never redirects and never changes anything.
  */
 export const linkRoutes: RoutePlugin = (routes, tend, app) => {
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 10_000 }, (_req, body, done) => {
+  // Forms are for the hosted pages (and form-encoded webhooks); everywhere else, as before, only JSON.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 10_000 }, (req, body, done) => {
+    if (!req.url.startsWith('/t/') && !req.url.startsWith('/hooks/')) {
+      const err = Object.assign(new Error(`unsupported content type application/x-www-form-urlencoded; send application/json`), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
+      done(err, undefined);
+      return;
+    }
     done(null, Object.fromEntries(new URLSearchParams(String(body))));
   });
 
