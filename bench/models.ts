@@ -2,9 +2,10 @@
 // purchase process (CDNOW parameters, per day) and the Gamma-Gamma spend process are written as
 // orders into a fresh schema on the Postgres server; then Tend fits the models (input aggregation
 // in SQL + optimisation) and scores every customer (including writing contact_scores), and the
-// next day rescores them (updates instead of inserts). Reported per phase: wall seconds, CPU
-// seconds of this process and of its Postgres backends (the machine may be shared: CPU time is
-// what the work costs), the load average, and the peak resident memory of this process. For
+// next day rescores them (writing only the rows that changed: src/models/scores/changes.ts).
+// Reported per phase: wall seconds, CPU seconds of this process and of its Postgres backends (the
+// machine may be shared: CPU time is what the work costs), the load average, and the peak
+// resident memory of this process. For
 // comparison: the raw speed of writing the same rows server-side, and the in-memory fit
 // (bench/models-fit.ts) on a summary already in memory.
 //   npm run bench -- models [--customers N] [--parallel N] [--keep | --reuse SCHEMA] [--skip-memory]
@@ -101,7 +102,7 @@ export async function run(argv: string[] = []) {
       console.log(line('vacuum analyze', vacuum.phase));
     }
     // A clean slate for the scores (the schema is the benchmark's own).
-    await db.query(`truncate contact_scores, model_fits`);
+    await db.query(`truncate contact_scores, model_fits, score_runs`);
     await db.query(`delete from events where workspace_id = $1 and name in ('RFM Cell Changed', 'Churn Risk Changed', 'Lifecycle Stage Changed')`, [ws]);
 
     const fit = await phase(db, rss, () => models.fit(ws, { asOf: AS_OF, timeUnit: 'days', score: false }));
@@ -123,7 +124,12 @@ export async function run(argv: string[] = []) {
     clock.advance(DAY_MS);
     const next = await phase(db, rss, () => models.score(ws, { asOf: '2026-07-01' }));
     figures.rescore = next.phase;
-    console.log(line('score, next day (updates)', next.phase, `${fmt(next.result.written)} rows; ${fmt(next.result.stageChanges)} stage, ${fmt(next.result.rfmChanges)} RFM cell, ${fmt(next.result.churnChanges)} churn band changes announced`));
+    const n = next.result.timings;
+    console.log(
+      line('score, next day (changed rows)', next.phase, `${fmt(next.result.written)} rows written, ${fmt(next.result.unchanged)} unchanged; ` +
+        `${fmt(next.result.stageChanges)} stage, ${fmt(next.result.rfmChanges)} RFM cell, ${fmt(next.result.churnChanges)} churn band changes announced; ` +
+        `read wait ${(n.readMs / 1000).toFixed(1)} s, compute ${(n.computeMs / 1000).toFixed(1)} s, write ${(n.writeMs / 1000).toFixed(1)} s`),
+    );
 
     // The limit: the same rows written by the server alone, without leaving it.
     await db.query(`create table scores_copy (like contact_scores including all)`);

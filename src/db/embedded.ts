@@ -21,11 +21,18 @@ export async function openEmbedded(dataDir: string | null): Promise<Db> {
       const res = await q.query<T>(sql, params as unknown[]);
       return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
     },
+    // PGlite has no COPY … FROM STDIN; it reads the data of COPY … FROM '/dev/blob' from a Blob.
+    async copyFrom(target: string, data: string | Uint8Array): Promise<number> {
+      const format = typeof data === 'string' ? '' : ' with (format binary)';
+      const res = await q.query(`copy ${target} from '/dev/blob'${format}`, [], { blob: new Blob([data as BlobPart]) });
+      return res.affectedRows ?? 0;
+    },
   });
   const base = wrap(pg);
   return {
     kind: 'embedded',
     query: base.query,
+    copyFrom: base.copyFrom,
     async exec(sql) {
       await pg.exec(sql);
     },

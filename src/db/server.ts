@@ -1,4 +1,7 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
 import { TypeOid, parseNumber, type Db, type Queryable, type QueryResult } from './types.ts';
 
 const types = {
@@ -37,11 +40,24 @@ export async function openServer(url: string, options: { max?: number; schema?: 
     const res = await on.query(sql, params as unknown[]);
     return { rows: res.rows as T[], rowCount: res.rowCount ?? res.rows.length };
   };
+  const copy = async (c: pg.PoolClient, target: string, data: string | Uint8Array): Promise<number> => {
+    const stream = c.query(copyFromStdin(`copy ${target} from stdin${typeof data === 'string' ? '' : ' with (format binary)'}`));
+    await pipeline(Readable.from([data]), stream);
+    return stream.rowCount;
+  };
   let listener: pg.PoolClient | null = null;
   const handlers = new Map<string, Set<(payload: string) => void>>();
   return {
     kind: 'server',
     query: (sql, params) => query(pool, sql, params),
+    async copyFrom(target, data) {
+      const c = await pool.connect();
+      try {
+        return await copy(c, target, data);
+      } finally {
+        c.release();
+      }
+    },
     async exec(sql) {
       await pool.query(sql);
     },
@@ -49,7 +65,7 @@ export async function openServer(url: string, options: { max?: number; schema?: 
       const c = await pool.connect();
       try {
         await c.query('begin');
-        const tx: Queryable = { query: (sql, params) => query(c, sql, params) };
+        const tx: Queryable = { query: (sql, params) => query(c, sql, params), copyFrom: (target, data) => copy(c, target, data) };
         const result = await fn(tx);
         await c.query('commit');
         return result;

@@ -4,6 +4,13 @@ export type QueryResult<T> = { rows: T[]; rowCount: number };
 /** Anything that runs parameterised SQL: the database itself or an open transaction. */
 export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  /**
+   * Bulk-loads rows into `target` (a table with an optional column list, from code, never from
+   * input) with COPY: text format from a string (a line per row, tab-separated, `\N` for null),
+   * binary format from bytes (copy-binary.ts writes them). Both implementations have it; it is
+   * optional only so that a Queryable can be a plain wrapper. Resolves with the rows loaded.
+   */
+  copyFrom?(target: string, data: string | Uint8Array): Promise<number>;
 }
 
 /**

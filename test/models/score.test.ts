@@ -2,11 +2,11 @@
 // lifecycle rules and the explanation texts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { customerLifetimeValue, expectedPurchases, pAlive } from '../../src/models/btyd/index.ts';
+import { customerLifetimeValue, expectedPurchases, pAlive, pPurchaseWithin } from '../../src/models/btyd/index.ts';
 import { createScorer } from '../../src/models/scores/score.ts';
 import { quintileCuts, quintileCutsOfHistogram, rfmCell, scoreHigherBetter, scoreRecency } from '../../src/models/scores/rfm.ts';
 import { lifecycleStage } from '../../src/models/scores/lifecycle.ts';
-import { explain, span, percent } from '../../src/models/scores/explain.ts';
+import { explain, explainStored, span, percent } from '../../src/models/scores/explain.ts';
 import { ModelSettings, rfmCells, type StoredFit } from '../../src/models/scores/schema.ts';
 import { dayOf } from '../../src/models/scores/inputs.ts';
 import { cdnowSummary } from './btyd-data.ts';
@@ -38,12 +38,22 @@ test('scores match the BG/NBD and Gamma-Gamma functions, lifetime value included
 test('a prospect, and scoring without a fit', () => {
   const prospect = createScorer({ asOf: '2026-01-01', fit, settings })({ contactId: 1, x: null, firstDay: null, lastDay: null, lastGap: null, repeatSpend: null, spend: null });
   assert.equal(prospect.lifecycleStage, 'prospect');
-  assert.equal(prospect.explanation, 'no order yet');
-  assert.equal(prospect.pAlive, null);
   const today = dayOf('2026-01-01');
+  assert.equal(explainStored(prospect, today, 12), 'no order yet');
+  assert.equal(prospect.pAlive, null);
   const noFit = createScorer({ asOf: '2026-01-01', fit: null, settings })({ contactId: 2, x: 2, firstDay: today - 500, lastDay: today - 400, lastGap: 50, repeatSpend: 30, spend: 45 });
   assert.deepEqual([noFit.pAlive, noFit.rfmCell, noFit.predictedClv, noFit.lifecycleStage], [null, null, null, 'lapsed']);
-  assert.equal(noFit.explanation, 'usually buys every 50 days; last order 13 months ago');
+  assert.equal(explainStored(noFit, today, 12), 'usually buys every 50 days; last order 13 months ago');
+  assert.equal(explainStored(noFit, today + 30, 12), 'usually buys every 50 days; last order 14 months ago'); // counts to the day given
+  assert.equal(explainStored({ ...noFit, purchaseDays: null }, today, 12), null); // a row from before the facts were stored
+});
+
+test('the chance of an order in 90 days is pPurchaseWithin, and the one-time buyer explanation gives it', () => {
+  const asOf = dayOf('1997-09-30');
+  const s = createScorer({ asOf: '1997-09-30', fit, settings })({ contactId: 3, x: 0, firstDay: asOf - 20, lastDay: asOf - 20, lastGap: 0, repeatSpend: 0, spend: 30 });
+  assert.ok(Math.abs(s.pOrder90d! - pPurchaseWithin(bgnbd, 90 / 7, 0, 0, 20 / 7)) < 1e-12);
+  assert.deepEqual([s.purchaseDays, s.firstOrderDay, s.lastOrderDay], [1, asOf - 20, asOf - 20]);
+  assert.match(explainStored(s, asOf, 12)!, new RegExp(`^bought once, 20 days ago; ${Math.round(s.pOrder90d! * 100)}% chance of another order in the next 90 days; expected to spend`));
 });
 
 test('the RFM map names every pair of scores with one of the eleven cells', () => {

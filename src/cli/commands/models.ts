@@ -43,6 +43,7 @@ function fitText(fit: FitResult, scored: ScoreRunResult | null): string {
 
 const scoredText = (r: ScoreRunResult) =>
   `Scored ${r.scored.toLocaleString('en')} contacts (${r.customers.toLocaleString('en')} customers) in ${s(r.timings.totalMs)}: ` +
+  `${r.written.toLocaleString('en')} rows written, ${r.unchanged.toLocaleString('en')} unchanged; ` +
   `${r.stageChanges} stage, ${r.rfmChanges} RFM cell and ${r.churnChanges} churn band changes`;
 
 const fitLine = (fit: StoredFit) =>

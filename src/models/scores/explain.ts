@@ -1,6 +1,8 @@
 /**
  * The plain-language reason shown with every score, built from the numbers themselves:
  * "usually buys every 31 days; last order 94 days ago; 12% likely to still be a customer".
+ * It is built when scores are read, not stored: it would be half of each stored row, and it
+ * changes every day ("94 days ago") while the numbers it is made of mostly do not.
  */
 
 /** "1 day", "94 days", "5 months", "2 years": days, months past 60 days, years past two years. */
@@ -51,4 +53,33 @@ export function explain(f: ExplainFacts): string {
   }
   if (f.predictedClv !== null) parts.push(`expected to spend ${money(f.predictedClv)} in the next ${f.horizonMonths} months`);
   return parts.join('; ');
+}
+
+/** The stored facts an explanation is made of (contact_scores; null before a contact's first scoring with them). */
+export type StoredFacts = {
+  purchaseDays: number | null;
+  /** First and last purchase day as UTC day numbers. */
+  firstOrderDay: number | null;
+  lastOrderDay: number | null;
+  pAlive: number | null;
+  pOrder90d: number | null;
+  predictedClv: number | null;
+};
+
+/**
+ * The explanation of stored scores as of a day (a UTC day number): "last order 94 days ago" counts
+ * to that day. Null for a row written before these facts were stored.
+ */
+export function explainStored(s: StoredFacts, asOfDay: number, horizonMonths: number): string | null {
+  if (s.purchaseDays === null) return null;
+  const ordered = s.purchaseDays > 0 && s.firstOrderDay !== null && s.lastOrderDay !== null;
+  return explain({
+    purchaseDays: ordered ? s.purchaseDays : 0,
+    activeDays: ordered ? s.lastOrderDay! - s.firstOrderDay! : 0,
+    daysSinceLastOrder: ordered ? asOfDay - s.lastOrderDay! : null,
+    pAlive: s.pAlive,
+    pOrder90: s.pOrder90d,
+    predictedClv: s.predictedClv,
+    horizonMonths,
+  });
 }

@@ -197,7 +197,10 @@ export function fitSummary(fit: FitResult, scored: ScoreRunResult | null) {
     gammaGamma: fit.gammaGamma && { p: fit.gammaGamma.p, q: fit.gammaGamma.q, gamma: fit.gammaGamma.gamma, customers: fit.gammaGamma.customers, converged: fit.gammaGamma.converged },
     rfm: fit.rfm,
     seconds: { fit: fit.timings.totalMs / 1000, inputs: fit.timings.inputsMs / 1000, optimise: fit.timings.optimiseMs / 1000, score: scored ? scored.timings.totalMs / 1000 : null },
-    scored: scored && { contacts: scored.scored, customers: scored.customers, rfmChanges: scored.rfmChanges, churnChanges: scored.churnChanges, stageChanges: scored.stageChanges },
+    scored: scored && {
+      contacts: scored.scored, customers: scored.customers, written: scored.written, unchanged: scored.unchanged,
+      rfmChanges: scored.rfmChanges, churnChanges: scored.churnChanges, stageChanges: scored.stageChanges,
+    },
     notes: fit.notes,
   };
 }

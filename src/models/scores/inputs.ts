@@ -11,6 +11,8 @@ export function dayOf(date: string): number {
 }
 /** The UTC calendar day of an instant, as YYYY-MM-DD. */
 export const utcDate = (at: Date): string => at.toISOString().slice(0, 10);
+/** A day number (whole UTC days since 1970-01-01) as YYYY-MM-DD. */
+export const dayString = (day: number): string => utcDate(new Date(day * DAY_MS));
 
 /** Contact-id ranges ((after, upTo]) that split a workspace's contacts into `parts` of equal id span. */
 export async function contactRanges(db: Queryable, workspaceId: string, parts: number): Promise<{ after: number; upTo: number }[]> {

@@ -5,6 +5,7 @@
 import type { Queryable } from '../../db/index.ts';
 import { csvLine } from '../../imports/index.ts';
 import { createScorer } from './score.ts';
+import { dayString } from './inputs.ts';
 import { inputsOf, readScorePage } from './pages.ts';
 import type { ScoreContext } from './scorer.ts';
 
@@ -37,7 +38,7 @@ export async function predictionsPage(
   options: { asOf: string; after: number; limit: number; score?: ReturnType<typeof createScorer> },
 ): Promise<{ predictions: Prediction[]; next: number | null }> {
   const score = options.score ?? createScorer({ asOf: options.asOf, fit: ctx.fit, settings: ctx.settings });
-  const page = await readScorePage(db, workspaceId, options.asOf, options.after, options.limit);
+  const page = await readScorePage(db, workspaceId, options.asOf, options.after, options.limit, { userIds: true });
   const predictions: Prediction[] = [];
   inputsOf(page).forEach((input, i) => {
     if (input.x === null) return; // a prospect: not a customer yet
@@ -51,7 +52,7 @@ export async function predictionsPage(
       p_alive: s.pAlive,
       churn_risk: s.churnRisk,
       expected_purchases_90d: s.expectedPurchases90d,
-      expected_next_order_at: s.expectedNextOrderAt ? s.expectedNextOrderAt.toISOString().slice(0, 10) : null,
+      expected_next_order_at: s.expectedNextOrderDay === null ? null : dayString(s.expectedNextOrderDay),
       predicted_clv: s.predictedClv,
       rfm_cell: s.rfmCell,
       lifecycle_stage: s.lifecycleStage,

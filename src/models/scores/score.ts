@@ -1,7 +1,8 @@
 /**
  * Scoring one customer with the workspace's latest fit: RFM, P(alive) and churn risk, expected
- * purchases, the expected next order date, predicted lifetime value, lifecycle stage and the
- * explanation. Pure: the database pipeline (scorer.ts) feeds it pages of customers.
+ * purchases, the expected next order date, predicted lifetime value, the chance of an order in
+ * the next 90 days and the lifecycle stage. Pure: the database pipeline (scorer.ts) feeds it
+ * pages of customers. The explanation is not built here but when scores are read (explain.ts).
  *
  * Every quantity comes from the BG/NBD and Gamma-Gamma functions in ../btyd. The expensive part,
  * the expected purchases (a hypergeometric function per horizon), depends only on (x, T): it is
@@ -9,23 +10,21 @@
  * a few thousand pairs). Lifetime value uses that P(alive) factors out of the expected purchases:
  * sum_i s (E[Y(iL)] - E[Y((i-1)L)]) / (1+d)^i = s P(alive) sum_i (E*(iL) - E*((i-1)L)) / (1+d)^i,
  * with E* the expectation given alive, so the discounted sum is cached per (x, T) too; the result
- * equals btyd's customerLifetimeValue (test/models/score.test.ts).
+ * equals btyd's customerLifetimeValue (test/models/score.test.ts). So is the chance of no
+ * purchase in 90 days given alive, which P(an order in 90 days) multiplies by P(alive).
  */
 import {
   conditionalExpectedSpend,
   expectedPurchasesIfAlive,
   nextPurchaseInterval,
   pAlive,
-  pPurchaseWithin,
   type BgNbdParams,
 } from '../btyd/index.ts';
-import { explain } from './explain.ts';
 import { dayOf } from './inputs.ts';
 import { isLapsed, lifecycleStage } from './lifecycle.ts';
 import { cutsInUse, rfmCell, scoreHigherBetter, scoreRecency } from './rfm.ts';
 import type { ChurnBand, LifecycleStage, ModelSettings, RfmCell, StoredFit } from './schema.ts';
 
-const DAY_MS = 86_400_000;
 /** Beyond this the "expected next order date" is left empty: the customer is not expected back. */
 const MAX_NEXT_ORDER_DAYS = 3650;
 
@@ -54,17 +53,23 @@ export type CustomerScore = {
   expectedPurchases30d: number | null;
   expectedPurchases90d: number | null;
   expectedPurchases365d: number | null;
-  expectedNextOrderAt: Date | null;
+  /** The expected next order day (UTC days since 1970-01-01); null without a fit or beyond ten years. */
+  expectedNextOrderDay: number | null;
   predictedClv: number | null;
+  /** P(at least one order in the next 90 days); the explanation gives it for one-time buyers. */
+  pOrder90d: number | null;
   lifecycleStage: LifecycleStage;
-  explanation: string;
+  /** Purchase days (0 for a prospect), and the first and last of them as UTC day numbers. */
+  purchaseDays: number;
+  firstOrderDay: number | null;
+  lastOrderDay: number | null;
   /** The model inputs x, t_x and T in the fit's time unit (days without a fit). */
   frequency: number | null;
   recency: number | null;
   T: number | null;
 };
 
-type Cached = { e30: number; e90: number; e365: number; clvFactor: number; nextDays: number };
+type Cached = { e30: number; e90: number; e365: number; clvFactor: number; nextDays: number; none90: number };
 
 /** Builds the scoring function for one as-of day, fit and settings. */
 export function createScorer(ctx: { asOf: string; fit: StoredFit | null; settings: ModelSettings }) {
@@ -77,6 +82,7 @@ export function createScorer(ctx: { asOf: string; fit: StoredFit | null; setting
   const { medium, high, veryHigh } = settings.churnBands;
   const band = (risk: number): ChurnBand => (risk >= veryHigh ? 'very_high' : risk >= high ? 'high' : risk >= medium ? 'medium' : 'low');
   const { horizonMonths, monthlyDiscountRate, margin } = settings.clv;
+  const days90 = 90 * scale;
   const month = (365.25 / 12) * scale;
   const cache = new Map<number, Cached>();
 
@@ -98,6 +104,7 @@ export function createScorer(ctx: { asOf: string; fit: StoredFit | null; setting
         e365: expectedPurchasesIfAlive(params, 365 * scale, x, T),
         clvFactor,
         nextDays: nextPurchaseInterval(params, x, T) / scale,
+        none90: Math.exp((params.r + x) * (Math.log(params.alpha + T) - Math.log(params.alpha + T + days90))),
       };
       cache.set(key, c);
     }
@@ -108,8 +115,8 @@ export function createScorer(ctx: { asOf: string; fit: StoredFit | null; setting
     if (c.x === null || c.firstDay === null || c.lastDay === null) {
       return {
         contactId: c.contactId, recencyScore: null, frequencyScore: null, monetaryScore: null, rfmCell: null, pAlive: null, churnRisk: null,
-        churnBand: null, expectedPurchases30d: null, expectedPurchases90d: null, expectedPurchases365d: null, expectedNextOrderAt: null,
-        predictedClv: null, lifecycleStage: 'prospect', explanation: explain({ purchaseDays: 0, activeDays: 0, daysSinceLastOrder: null, pAlive: null, pOrder90: null, predictedClv: null, horizonMonths }),
+        churnBand: null, expectedPurchases30d: null, expectedPurchases90d: null, expectedPurchases365d: null, expectedNextOrderDay: null,
+        predictedClv: null, pOrder90d: null, lifecycleStage: 'prospect', purchaseDays: 0, firstOrderDay: null, lastOrderDay: null,
         frequency: null, recency: null, T: null,
       };
     }
@@ -131,16 +138,14 @@ export function createScorer(ctx: { asOf: string; fit: StoredFit | null; setting
     let alive: number | null = null;
     let churnBand: ChurnBand | null = null;
     let e: Cached | null = null;
-    let pOrder90: number | null = null;
     let clv: number | null = null;
-    let next: Date | null = null;
+    let next: number | null = null;
     if (bg) {
       alive = pAlive(bg, x, txDays * scale, Tdays * scale);
       churnBand = band(1 - alive);
       e = perPair(bg, x, Tdays);
-      pOrder90 = pPurchaseWithin(bg, 90 * scale, x, txDays * scale, Tdays * scale);
       if (gg) clv = conditionalExpectedSpend(gg, x, x > 0 ? (c.repeatSpend ?? 0) / x : 0) * margin * alive * e.clvFactor;
-      if (e.nextDays <= MAX_NEXT_ORDER_DAYS) next = new Date((asOfDay + Math.max(1, Math.round(e.nextDays))) * DAY_MS);
+      if (e.nextDays <= MAX_NEXT_ORDER_DAYS) next = asOfDay + Math.max(1, Math.round(e.nextDays));
     }
     // Just before the latest order the customer had x purchase days, the last of them `lastGap`
     // days before it: were they lapsed then?
@@ -163,10 +168,13 @@ export function createScorer(ctx: { asOf: string; fit: StoredFit | null; setting
       expectedPurchases30d: e && alive !== null ? alive * e.e30 : null,
       expectedPurchases90d: e && alive !== null ? alive * e.e90 : null,
       expectedPurchases365d: e && alive !== null ? alive * e.e365 : null,
-      expectedNextOrderAt: next,
+      expectedNextOrderDay: next,
       predictedClv: clv !== null && Number.isFinite(clv) ? clv : null,
+      pOrder90d: e && alive !== null ? alive * (1 - e.none90) : null,
       lifecycleStage: stage,
-      explanation: explain({ purchaseDays: x + 1, activeDays: txDays, daysSinceLastOrder: sinceLast, pAlive: alive, pOrder90, predictedClv: clv, horizonMonths }),
+      purchaseDays: x + 1,
+      firstOrderDay: c.firstDay,
+      lastOrderDay: c.lastDay,
       frequency: x,
       recency: txDays * (bg ? scale : 1),
       T: Tdays * (bg ? scale : 1),

@@ -1,20 +1,20 @@
 /**
- * The scoring pipeline: contacts are read in pages (sql/score-page.ts), scored in memory
- * (score.ts) and written back in the same pages (sql/write-scores.ts), each page in its own
- * transaction. While one page is scored and written, the next is already being read, so the
- * database and Node work at the same time. A full run that stops half-way leaves every page it
- * finished complete and consistent; running it again finishes the rest.
+ * The scoring pipeline: contacts are read in pages with what is stored for them (pages.ts),
+ * scored in memory (score.ts), compared with the stored scores (changes.ts), and only what
+ * changed is written back (writer.ts), each page in its own transaction. While one page is scored,
+ * the next is being read and the previous one written, so the database and Node work at the same
+ * time. A full run that stops half-way leaves every page it finished complete and consistent;
+ * running it again finishes the rest.
  */
 import type { Db } from '../../db/index.ts';
-import { contactRanges } from './inputs.ts';
+import { contactRanges, dayOf } from './inputs.ts';
 import { createScorer, type CustomerInput, type CustomerScore } from './score.ts';
-import { churnBands, lifecycleStages, rfmCells, type ModelSettings, type StoredFit } from './schema.ts';
-import { readContactsScorePage, readScorePage, inputsOf } from './pages.ts';
+import type { ModelSettings, StoredFit } from './schema.ts';
+import { inputsOf, readRescoreContacts, readRescorePage } from './pages.ts';
 import type { ScorePage } from './sql/score-page.ts';
-import { toPgArray } from './sql/arrays.ts';
-import { deleteScoresAfterSql, deleteScoresSql, writeScoresSql, type WriteScoresResult } from './sql/write-scores.ts';
-
-const DAY_MS = 86_400_000;
+import type { StoredScores } from './sql/stored-scores.ts';
+import { deleteScoresAfterSql, recordRunSql, type ApplyScoresResult } from './sql/write-scores.ts';
+import { changedScores, writeBatch, type ScoreBatch } from './writer.ts';
 
 export type ScoreContext = { fit: StoredFit | null; settings: ModelSettings };
 
@@ -22,58 +22,28 @@ export type ScoreRunResult = {
   /** Contacts scored (customers and known prospects). */
   scored: number;
   customers: number;
+  /** Rows written: new scores, and scores that moved beyond their tolerance (changes.ts). */
   written: number;
+  /** Contacts whose stored scores stand: nothing moved beyond its tolerance. */
+  unchanged: number;
   rfmChanges: number;
   churnChanges: number;
   stageChanges: number;
   /** The contacts whose scores were written or removed (rescoring only lists them). */
   contacts: number[];
-  /** Milliseconds waiting for reads, scoring in memory, and writing (summed over parallel loops); and in all. */
+  /** Milliseconds waiting for reads, scoring and comparing in memory, and writing (summed over parallel loops); and in all. */
   timings: { readMs: number; computeMs: number; writeMs: number; totalMs: number };
 };
 
-const position = <T extends string>(list: readonly T[]) => new Map<T | null, number>(list.map((v, i) => [v, i + 1]));
-const cellCode = position(rfmCells);
-const bandCode = position(churnBands);
-const stageCode = position(lifecycleStages);
-// Stored probabilities and expectations to 6 decimals and money to cents: shorter numbers for the
-// database to parse, and nothing a marketer could see is lost.
-const round6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
-const cents = (v: number | null) => (v === null ? null : Math.round(v * 100) / 100);
-
-/** The parameters of writeScoresSql for a batch of scores (see its comment for the packed code). */
-function writeParams(workspaceId: string, scores: CustomerScore[], scoredAt: Date): unknown[] {
-  const col = (f: (s: CustomerScore) => number | string | null) => toPgArray(scores.map(f));
-  return [
-    workspaceId,
-    col((s) => s.contactId),
-    col(
-      (s) =>
-        ((s.recencyScore ?? 0) * 100 + (s.frequencyScore ?? 0) * 10 + (s.monetaryScore ?? 0)) * 10_000 +
-        (cellCode.get(s.rfmCell) ?? 0) * 100 + (bandCode.get(s.churnBand) ?? 0) * 10 + stageCode.get(s.lifecycleStage)!,
-    ),
-    col((s) => round6(s.pAlive)),
-    col((s) => round6(s.expectedPurchases30d)),
-    col((s) => round6(s.expectedPurchases90d)),
-    col((s) => round6(s.expectedPurchases365d)),
-    col((s) => (s.expectedNextOrderAt ? Math.round(s.expectedNextOrderAt.getTime() / DAY_MS) : null)),
-    col((s) => cents(s.predictedClv)),
-    col((s) => s.explanation),
-    scoredAt,
-    rfmCells,
-    churnBands,
-    lifecycleStages,
-  ];
-}
-
 function emptyResult(): ScoreRunResult {
-  return { scored: 0, customers: 0, written: 0, rfmChanges: 0, churnChanges: 0, stageChanges: 0, contacts: [], timings: { readMs: 0, computeMs: 0, writeMs: 0, totalMs: 0 } };
+  return { scored: 0, customers: 0, written: 0, unchanged: 0, rfmChanges: 0, churnChanges: 0, stageChanges: 0, contacts: [], timings: { readMs: 0, computeMs: 0, writeMs: 0, totalMs: 0 } };
 }
 
-function add(result: ScoreRunResult, scores: CustomerScore[], w: WriteScoresResult): void {
+function add(result: ScoreRunResult, scores: CustomerScore[], batch: ScoreBatch, w: ApplyScoresResult): void {
   result.scored += scores.length;
-  result.customers += scores.filter((s) => s.frequency !== null).length;
+  for (const s of scores) if (s.frequency !== null) result.customers++;
   result.written += w.written;
+  result.unchanged += batch.unchanged;
   result.rfmChanges += w.rfm_changes;
   result.churnChanges += w.churn_changes;
   result.stageChanges += w.stage_changes;
@@ -82,7 +52,7 @@ function add(result: ScoreRunResult, scores: CustomerScore[], w: WriteScoresResu
 /**
  * Scores every contact of a workspace as of a day (YYYY-MM-DD). With `parallel` > 1 the contacts
  * are split into that many id ranges, each read, scored and written by its own loop (and
- * connection), so that the database's work of writing uses more than one core.
+ * connection), so that the database's work uses more than one core.
  */
 export async function scoreWorkspace(
   db: Db,
@@ -97,11 +67,16 @@ export async function scoreWorkspace(
   await Promise.all(ranges.map((range) => scoreRange(db, workspaceId, range, score, result, options)));
   const last = ranges.length > 0 ? ranges[ranges.length - 1]!.upTo : 0;
   await db.query(deleteScoresAfterSql, [workspaceId, last]);
+  await db.query(recordRunSql, [workspaceId, options.asOf, options.scoredAt]);
   result.timings.totalMs = performance.now() - started;
   return result;
 }
 
-// One range of a full run: reads page k + 1 while page k is scored and written.
+type Rescore = { page: ScorePage; stored: StoredScores };
+
+// One range of a full run, as a pipeline: while page k is scored, page k + 1 is being read and
+// page k - 1 written (each on a connection of its own), so that the loop waits for neither the
+// reads nor the writes as long as the cores have room.
 async function scoreRange(
   db: Db,
   workspaceId: string,
@@ -111,28 +86,38 @@ async function scoreRange(
   options: { asOf: string; scoredAt: Date; pageSize?: number; onProgress?: (scored: number) => void },
 ): Promise<void> {
   const pageSize = options.pageSize ?? 10_000;
-  const read = (after: number) => readScorePage(db, workspaceId, options.asOf, after, pageSize, range.upTo);
-  let t = performance.now();
-  let pending: Promise<ScorePage> | null = read(range.after);
-  while (pending) {
-    const page: ScorePage = await pending;
-    result.timings.readMs += performance.now() - t;
-    if (page.page_size === 0 || page.last_id === null) break;
-    t = performance.now();
-    pending = page.page_size === pageSize ? read(page.last_id) : null;
-    const scores = inputsOf(page).map(score);
-    result.timings.computeMs += performance.now() - t;
-    t = performance.now();
-    const w = await db.transaction(async (tx) => {
-      const r = await tx.query<WriteScoresResult>(writeScoresSql, writeParams(workspaceId, scores, options.scoredAt));
-      if (page.unscored.length > 0) await tx.query(deleteScoresSql, [workspaceId, page.unscored]);
-      return r.rows[0]!;
-    });
-    add(result, scores, w);
+  const asOfDay = dayOf(options.asOf);
+  const read = (after: number) => readRescorePage(db, workspaceId, options.asOf, after, pageSize, range.upTo);
+  const write = async (scores: CustomerScore[], batch: ScoreBatch, pageRange: { after: number; upTo: number }) => {
+    const t = performance.now();
+    add(result, scores, batch, await writeBatch(db, workspaceId, batch, options.scoredAt, pageRange, { asynchronousCommit: true }));
     result.timings.writeMs += performance.now() - t;
     options.onProgress?.(result.scored);
-    t = performance.now();
+  };
+  let after = range.after;
+  let writing: Promise<void> = Promise.resolve();
+  let pending: Promise<Rescore> | null = read(after);
+  try {
+    while (pending) {
+      let t = performance.now();
+      const { page, stored }: Rescore = await pending;
+      result.timings.readMs += performance.now() - t;
+      if (page.page_size === 0 || page.last_id === null) break;
+      t = performance.now();
+      const pageRange = { after, upTo: page.last_id };
+      after = page.last_id;
+      pending = page.page_size === pageSize ? read(after) : null;
+      const scores = inputsOf(page).map(score);
+      const batch = changedScores(scores, stored, asOfDay);
+      result.timings.computeMs += performance.now() - t;
+      await writing;
+      writing = write(scores, batch, pageRange);
+    }
+  } finally {
+    // A failed read leaves the last write to finish (or fail) before the run reports the failure.
+    await writing.catch(() => {});
   }
+  await writing;
 }
 
 /**
@@ -144,18 +129,20 @@ export async function scoreContacts(db: Db, workspaceId: string, contactIds: rea
   const result = emptyResult();
   if (contactIds.length === 0) return result;
   const score = createScorer({ asOf: options.asOf, fit: ctx.fit, settings: ctx.settings });
-  const page = await readContactsScorePage(db, workspaceId, options.asOf, contactIds);
+  const { page, stored } = await readRescoreContacts(db, workspaceId, options.asOf, contactIds);
   const scores = inputsOf(page).map(score);
+  const batch = changedScores(scores, stored, dayOf(options.asOf));
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const id of contactIds) {
+    lo = Math.min(lo, id);
+    hi = Math.max(hi, id);
+  }
+  const range = { after: lo - 1, upTo: hi };
+  add(result, scores, batch, await writeBatch(db, workspaceId, batch, options.scoredAt, range));
   // Contacts asked for but not scored: merged away, anonymous without orders, or erased.
   const scoredIds = new Set(scores.map((s) => s.contactId));
-  const gone = contactIds.filter((id) => !scoredIds.has(id));
-  const w = await db.transaction(async (tx) => {
-    const r = await tx.query<WriteScoresResult>(writeScoresSql, writeParams(workspaceId, scores, options.scoredAt));
-    if (gone.length > 0) await tx.query(deleteScoresSql, [workspaceId, gone]);
-    return r.rows[0]!;
-  });
-  result.contacts = [...scoredIds, ...gone];
-  add(result, scores, w);
+  result.contacts = [...scoredIds, ...contactIds.filter((id) => !scoredIds.has(id))];
   result.timings.totalMs = performance.now() - started;
   return result;
 }

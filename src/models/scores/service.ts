@@ -1,7 +1,8 @@
 import type { Db } from '../../db/index.ts';
 import type { Clock } from '../../core/clock.ts';
 import { fitWorkspace, type FitResult } from './fit.ts';
-import { utcDate } from './inputs.ts';
+import { explainStored } from './explain.ts';
+import { dayOf, utcDate } from './inputs.ts';
 import { allPredictions, predictionsPage } from './predictions.ts';
 import { scoreContacts, scoreWorkspace, type ScoreRunResult } from './scorer.ts';
 import type { ModelSettingsPatch, StoredFit, TimeUnit } from './schema.ts';
@@ -20,10 +21,25 @@ export type ContactScores = {
   expectedPurchases30d: number | null;
   expectedPurchases90d: number | null;
   expectedPurchases365d: number | null;
-  expectedNextOrderAt: Date | null;
+  /** The day (YYYY-MM-DD) by which the customer, if still a customer, has even odds of having ordered again. */
+  expectedNextOrderAt: string | null;
   predictedClv: number | null;
+  /** P(at least one order in the next 90 days). */
+  pOrder90d: number | null;
   lifecycleStage: string | null;
+  /** Purchase days (orders on one day count once), and the first and last of them (YYYY-MM-DD). */
+  purchaseDays: number | null;
+  firstOrderDate: string | null;
+  lastOrderDate: string | null;
+  /** The plain-language reason, built from the numbers when read (explain.ts). */
   explanation: string | null;
+  /**
+   * The day these scores describe: the as-of day of the latest full scoring, or of the contact's own
+   * rescoring after an order when that came later (a rescoring leaves rows that barely moved as they
+   * are: changes.ts). The explanation's "94 days ago" counts to it.
+   */
+  asOf: string;
+  /** When these numbers were written. */
   scoredAt: Date;
   /** Lifecycle stage changes, newest first (from the "Lifecycle Stage Changed" events). */
   stageHistory: { from: string | null; to: string; at: Date }[];
@@ -84,22 +100,36 @@ export function createModelService({ db, clock, parallel }: { db: Db; clock: Clo
 
     /** A contact's stored scores with the explanation and stage history, or null when not scored. */
     async scoresOf(workspaceId: string, contactId: number): Promise<ContactScores | null> {
-      const { rows } = await db.query<Omit<ContactScores, 'stageHistory'>>(
+      const { rows } = await db.query<Omit<ContactScores, 'explanation' | 'stageHistory'>>(
         `select contact_id as "contactId", recency_score as "recencyScore", frequency_score as "frequencyScore", monetary_score as "monetaryScore",
                 rfm_cell as "rfmCell", p_alive as "pAlive", churn_risk as "churnRisk", churn_band as "churnBand",
                 expected_purchases_30d as "expectedPurchases30d", expected_purchases_90d as "expectedPurchases90d",
-                expected_purchases_365d as "expectedPurchases365d", expected_next_order_at as "expectedNextOrderAt",
-                predicted_clv as "predictedClv", lifecycle_stage as "lifecycleStage", explanation, scored_at as "scoredAt"
-           from contact_scores where workspace_id = $1 and contact_id = $2`,
+                expected_purchases_365d as "expectedPurchases365d", expected_next_order_at::text as "expectedNextOrderAt",
+                predicted_clv as "predictedClv", p_order_90d as "pOrder90d", lifecycle_stage as "lifecycleStage",
+                purchase_days as "purchaseDays", first_order_date::text as "firstOrderDate", last_order_date::text as "lastOrderDate",
+                (case when r.scored_at >= s.scored_at then r.as_of else (s.scored_at at time zone 'UTC')::date end)::text as "asOf",
+                s.scored_at as "scoredAt"
+           from contact_scores s left join score_runs r on r.workspace_id = s.workspace_id
+          where s.workspace_id = $1 and s.contact_id = $2`,
         [workspaceId, contactId],
       );
-      if (!rows[0]) return null;
-      const history = await db.query<{ properties: { from: string | null; to: string }; occurred_at: Date }>(
-        `select properties, occurred_at from events
-          where workspace_id = $1 and contact_id = $2 and name = 'Lifecycle Stage Changed' order by occurred_at desc, id desc limit 50`,
-        [workspaceId, contactId],
+      const s = rows[0];
+      if (!s) return null;
+      const [history, settings] = await Promise.all([
+        db.query<{ properties: { from: string | null; to: string }; occurred_at: Date }>(
+          `select properties, occurred_at from events
+            where workspace_id = $1 and contact_id = $2 and name = 'Lifecycle Stage Changed' order by occurred_at desc, id desc limit 50`,
+          [workspaceId, contactId],
+        ),
+        loadSettings(db, workspaceId),
+      ]);
+      const day = (d: string | null) => (d === null ? null : dayOf(d));
+      const explanation = explainStored(
+        { purchaseDays: s.purchaseDays, firstOrderDay: day(s.firstOrderDate), lastOrderDay: day(s.lastOrderDate), pAlive: s.pAlive, pOrder90d: s.pOrder90d, predictedClv: s.predictedClv },
+        dayOf(s.asOf),
+        settings.clv.horizonMonths,
       );
-      return { ...rows[0], stageHistory: history.rows.map((h) => ({ from: h.properties.from, to: h.properties.to, at: h.occurred_at })) };
+      return { ...s, explanation, stageHistory: history.rows.map((h) => ({ from: h.properties.from, to: h.properties.to, at: h.occurred_at })) };
     },
 
     /** One page of predictions computed with the latest fit as of a day (default today). */

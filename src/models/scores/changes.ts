@@ -1,0 +1,102 @@
+/**
+ * When a contact's stored scores count as changed. A daily rescoring moves almost every number a
+ * little: P(alive) falls and the expected purchases shrink as days without an order add up, and the
+ * expected next order date moves on with the calendar. Rewriting a million rows for that cost
+ * more than the fit, so a rescoring rewrites a row only when something moved by more than a
+ * marketer could tell:
+ *
+ * - exactly: the RFM scores, RFM cell, churn band and lifecycle stage (whose changes are events),
+ *   and the purchase days and first and last purchase day (a new, refunded or cancelled order);
+ * - probabilities (P(alive) and so churn risk, P(an order in 90 days)): to the percentage point;
+ * - expected purchases and lifetime value: by 2 % of the value, or near zero by 0.005 orders and
+ *   0.50 of money (buckets of ln(1 + v / s) / ln 1.02, with s = 0.25 orders, 25 of money);
+ * - the expected next order date: by more than 5 % of the days until it, and at least two days.
+ *
+ * All but the date are folded into one 53-bit fingerprint, stored with the scores and read back by
+ * the next rescoring; the date is compared with its stored value. A stored number is thus at most
+ * one step away from what a rescoring computes (and every stored number was exact when written).
+ * The fingerprint's top 19 bits are the exact RFM scores, cell, band and stage, so that a
+ * rescoring knows what it replaces (for the change events) from what it has read anyway; the low
+ * 34 bits hash the rest (a changed row goes unnoticed with odds of 1 in 17 billion). On the
+ * million-customer benchmark a rescoring the next day rewrites a fifth of the rows.
+ */
+import type { CustomerScore } from './score.ts';
+import { churnBands, lifecycleStages, rfmCells } from './schema.ts';
+
+const STEP = Math.log(1.02);
+const ORDERS_SCALE = 0.25;
+const MONEY_SCALE = 25;
+
+const percentPoint = (p: number | null) => (p === null ? -1 : Math.floor(p * 100));
+const logStep = (v: number | null, scale: number) => (v === null ? -1 : Math.floor(Math.log1p(Math.max(0, v) / scale) / STEP));
+
+// MurmurHash3's 32-bit mixing of one value into a lane, and its finaliser.
+function mix(h: number, value: number): number {
+  let k = Math.imul(value | 0, 0xcc9e2d51);
+  k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+function finish(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+const position = <T extends string>(list: readonly T[]) => new Map<T | null, number>(list.map((v, i) => [v, i + 1]));
+const cellCode = position(rfmCells);
+const bandCode = position(churnBands);
+const stageCode = position(lifecycleStages);
+
+/**
+ * The RFM scores, cell, band and stage in 19 bits: R, F and M 3 bits each, then the cell's
+ * position in rfmCells (4 bits), the band's in churnBands and the stage's in lifecycleStages
+ * (3 bits each); 0 is none. sql/write-scores.ts decodes it.
+ */
+export function categoryCode(s: CustomerScore): number {
+  return (
+    ((s.recencyScore ?? 0) << 16) | ((s.frequencyScore ?? 0) << 13) | ((s.monetaryScore ?? 0) << 10) |
+    ((cellCode.get(s.rfmCell) ?? 0) << 6) | ((bandCode.get(s.churnBand) ?? 0) << 3) | stageCode.get(s.lifecycleStage)!
+  );
+}
+
+const HASH_BITS = 2 ** 34;
+
+/** The category code a fingerprint starts with. */
+export const codeOf = (fingerprint: number): number => Math.floor(fingerprint / HASH_BITS);
+
+/**
+ * The fingerprint of a contact's scores: equal for two scorings that differ by less than the
+ * steps above. `code` is {@link categoryCode}.
+ */
+export function fingerprint(s: CustomerScore, code: number): number {
+  const v = scratch;
+  v[0] = code;
+  v[1] = s.purchaseDays;
+  v[2] = s.firstOrderDay ?? -1;
+  v[3] = s.lastOrderDay ?? -1;
+  v[4] = percentPoint(s.pAlive);
+  v[5] = percentPoint(s.pOrder90d);
+  v[6] = logStep(s.expectedPurchases30d, ORDERS_SCALE);
+  v[7] = logStep(s.expectedPurchases90d, ORDERS_SCALE);
+  v[8] = logStep(s.expectedPurchases365d, ORDERS_SCALE);
+  v[9] = logStep(s.predictedClv, MONEY_SCALE);
+  let a = 0x9747b28c;
+  let b = 0x1b56c4e9;
+  for (let i = 0; i < v.length; i++) {
+    a = mix(a, v[i]!);
+    b = mix(b, v[i]! ^ 0x5bd1e995);
+  }
+  // 32 bits of one lane and 2 of the other under the code: an exact JavaScript number and a Postgres bigint.
+  return code * HASH_BITS + finish(a) * 4 + (finish(b) >>> 30);
+}
+const scratch = new Int32Array(10);
+
+/** Whether the expected next order day moved beyond its tolerance since it was stored. */
+export function nextOrderMoved(stored: number | null, next: number | null, asOfDay: number): boolean {
+  if (stored === null || next === null) return stored !== next;
+  return Math.abs(stored - next) > Math.max(1, 0.05 * (next - asOfDay));
+}

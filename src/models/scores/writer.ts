@@ -1,0 +1,160 @@
+/**
+ * From a page of new scores and what is stored for the same contacts to the rows to write: the
+ * scores that changed (changes.ts), and the stored rows of contacts no longer scored. Then
+ * writing them in one transaction per page, by COPY in binary format (db/copy-binary.ts):
+ * - a page of which nothing is stored yet (a workspace's first scoring) goes straight into
+ *   contact_scores, which costs the server half of what staging and inserting does; should a
+ *   contact have been scored meanwhile (after an order), the page is written the other way;
+ * - any other page goes into a staging table and is applied by sql/write-scores.ts, which also
+ *   announces the changes of cell, band and stage.
+ */
+import type { Queryable } from '../../db/index.ts';
+import { CopyBinaryWriter } from '../../db/copy-binary.ts';
+import { categoryCode, codeOf, fingerprint, nextOrderMoved } from './changes.ts';
+import type { CustomerScore } from './score.ts';
+import { churnBands, lifecycleStages, rfmCells } from './schema.ts';
+import type { StoredScores } from './sql/stored-scores.ts';
+import { applyScoresSql, batchTarget, createBatchSql, deleteScoresSql, scoresTarget, type ApplyScoresResult } from './sql/write-scores.ts';
+
+// Probabilities and expectations to 6 decimals and money to cents: nothing a marketer could see
+// is lost, and what is stored reads the same as before.
+const round6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
+const cents = (v: number | null) => (v === null ? null : Math.round(v * 100) / 100);
+
+/** A page's writes: the scores that changed, and the contacts whose stored scores go. */
+export type ScoreBatch = {
+  changed: CustomerScore[];
+  /** Per changed score: its category code and fingerprint (changes.ts). */
+  codes: number[];
+  fingerprints: number[];
+  /** Per changed score: the stored fingerprint and category code it replaces; null for a new row. */
+  previous: (number | null)[];
+  previousCodes: (number | null)[];
+  /** Whether no contact of the page had stored scores. */
+  nothingStored: boolean;
+  /** Scored contacts whose stored scores stand (nothing moved beyond its tolerance). */
+  unchanged: number;
+  /** Contacts with stored scores that are no longer scored (merged away, erased, anonymous). */
+  gone: number[];
+};
+
+/**
+ * Compares new scores with the stored ones (both sorted by contact id) as of a day and keeps what
+ * changed. A stored row that is not among the scores is `gone`.
+ */
+export function changedScores(scores: readonly CustomerScore[], stored: StoredScores, asOfDay: number): ScoreBatch {
+  const batch: ScoreBatch = { changed: [], codes: [], fingerprints: [], previous: [], previousCodes: [], nothingStored: stored.id.length === 0, unchanged: 0, gone: [] };
+  let k = 0;
+  for (const s of scores) {
+    while (k < stored.id.length && stored.id[k]! < s.contactId) batch.gone.push(stored.id[k++]!);
+    const code = categoryCode(s);
+    const print = fingerprint(s, code);
+    let previous: number | null = null;
+    let previousCode: number | null = null;
+    if (k < stored.id.length && stored.id[k] === s.contactId) {
+      previous = stored.fingerprint[k] ?? null;
+      const storedCode = stored.stored_code[k] ?? null; // categories not those of the fingerprint
+      previousCode = storedCode ?? codeOf(previous!);
+      const same = storedCode === null && previous === print && !nextOrderMoved(stored.next_day[k] ?? null, s.expectedNextOrderDay, asOfDay);
+      k++;
+      if (same) {
+        batch.unchanged++;
+        continue;
+      }
+    }
+    batch.changed.push(s);
+    batch.codes.push(code);
+    batch.fingerprints.push(print);
+    batch.previous.push(previous);
+    batch.previousCodes.push(previousCode);
+  }
+  while (k < stored.id.length) batch.gone.push(stored.id[k++]!);
+  return batch;
+}
+
+/** The batch as rows of the staging table ({@link batchTarget}). */
+function stagingRows(b: ScoreBatch): Uint8Array {
+  const out = new CopyBinaryWriter(b.changed.length * 160);
+  b.changed.forEach((s, i) => {
+    out.row(15).int8(s.contactId).int8(b.previous[i] ?? null).int4(b.previousCodes[i] ?? null).int4(b.codes[i]!)
+      .float8(round6(s.pAlive)).float8(round6(s.expectedPurchases30d)).float8(round6(s.expectedPurchases90d)).float8(round6(s.expectedPurchases365d))
+      .int4(s.expectedNextOrderDay).float8(cents(s.predictedClv)).float8(round6(s.pOrder90d))
+      .int4(s.purchaseDays).int4(s.firstOrderDay).int4(s.lastOrderDay).int8(b.fingerprints[i]!);
+  });
+  return out.finish();
+}
+
+const utf8 = <T extends string>(list: readonly T[]) => new Map<T | null, Uint8Array>(list.map((v) => [v, Buffer.from(v)]));
+const cellBytes = utf8(rfmCells);
+const bandBytes = utf8(churnBands);
+const stageBytes = utf8(lifecycleStages);
+
+/** The batch as rows of contact_scores itself ({@link scoresTarget}). */
+function tableRows(b: ScoreBatch, workspaceId: string, scoredAt: Date): Uint8Array {
+  const out = new CopyBinaryWriter(b.changed.length * 220);
+  const ws = Buffer.from(workspaceId);
+  const at = scoredAt.getTime();
+  for (let i = 0; i < b.changed.length; i++) {
+    const s = b.changed[i]!;
+    const alive = round6(s.pAlive);
+    out.row(21, ws.length + 64).text(ws).int8(s.contactId).int2(s.recencyScore).int2(s.frequencyScore).int2(s.monetaryScore)
+      .text(cellBytes.get(s.rfmCell) ?? null).float8(alive).float8(alive === null ? null : 1 - alive).text(bandBytes.get(s.churnBand) ?? null)
+      .float8(round6(s.expectedPurchases30d)).float8(round6(s.expectedPurchases90d)).float8(round6(s.expectedPurchases365d))
+      .date(s.expectedNextOrderDay).float8(cents(s.predictedClv))
+      .text(stageBytes.get(s.lifecycleStage)!).float8(round6(s.pOrder90d)).int4(s.purchaseDays).date(s.firstOrderDay).date(s.lastOrderDay)
+      .int8(b.fingerprints[i]!).timestamptz(at);
+  }
+  return out.finish();
+}
+
+// A full run's pages do not wait for their commit to reach the disk: scores are derived data, a
+// crash may lose the last pages a run committed (never half of one), and the next run writes them
+// again (and announces what they changed then). A contact rescored after an order waits, as
+// everything else does.
+const asynchronousCommit = `set local synchronous_commit = off`;
+
+const none: ApplyScoresResult = { written: 0, rfm_changes: 0, churn_changes: 0, stage_changes: 0 };
+type Transactional = { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> };
+
+function copier(tx: Queryable): NonNullable<Queryable['copyFrom']> {
+  if (!tx.copyFrom) throw new Error('writing scores needs a database connection that supports COPY');
+  return tx.copyFrom.bind(tx);
+}
+
+/**
+ * Writes a batch whose contacts lie in the ids (after, upTo], in one transaction: the changed
+ * scores, the events of what changed, and the removal of the scores that go. A full run's pages
+ * commit asynchronously (below).
+ */
+export async function writeBatch(
+  db: Transactional,
+  workspaceId: string,
+  batch: ScoreBatch,
+  scoredAt: Date,
+  range: { after: number; upTo: number },
+  options: { asynchronousCommit?: boolean } = {},
+): Promise<ApplyScoresResult> {
+  if (batch.changed.length === 0 && batch.gone.length === 0) return none;
+  if (batch.nothingStored && batch.changed.length > 0) {
+    try {
+      const written = await db.transaction(async (tx) => {
+        if (options.asynchronousCommit) await tx.query(asynchronousCommit);
+        return copier(tx)(scoresTarget, tableRows(batch, workspaceId, scoredAt));
+      });
+      return { ...none, written };
+    } catch (err) {
+      if ((err as { code?: unknown } | null)?.code !== '23505') throw err; // not a contact scored meanwhile
+    }
+  }
+  return db.transaction(async (tx) => {
+    if (options.asynchronousCommit) await tx.query(asynchronousCommit);
+    let result = none;
+    if (batch.changed.length > 0) {
+      await tx.query(createBatchSql);
+      await copier(tx)(batchTarget, stagingRows(batch));
+      result = (await tx.query<ApplyScoresResult>(applyScoresSql, [workspaceId, scoredAt, rfmCells, churnBands, lifecycleStages, range.after, range.upTo])).rows[0]!;
+    }
+    if (batch.gone.length > 0) await tx.query(deleteScoresSql, [workspaceId, batch.gone]);
+    return result;
+  });
+}

@@ -1,0 +1,183 @@
+// A rescoring writes only the rows whose scores moved beyond their tolerance (changes.ts). What it
+// leaves must still be right: every stored number within its tolerance of a fresh scoring, every
+// category exact, and every change of cell, band or stage announced once, exactly those.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { testDatabases } from '../helpers/db.ts';
+import { createTend, type Tend } from '../../src/tend.ts';
+import { VirtualClock, DAY_MS } from '../../src/core/clock.ts';
+import { dayOf, loadSimulatedOrders, utcDate } from '../../src/models/scores/index.ts';
+import { createScorer, type CustomerScore } from '../../src/models/scores/score.ts';
+import { inputsOf, readScorePage } from '../../src/models/scores/pages.ts';
+import { latestFit, loadSettings } from '../../src/models/scores/store.ts';
+import { changedScores, writeBatch } from '../../src/models/scores/writer.ts';
+
+type Row = {
+  contact_id: number; rfm_cell: string | null; churn_band: string | null; lifecycle_stage: string; recency_score: number | null; monetary_score: number | null;
+  p_alive: number | null; churn_risk: number | null; p_order_90d: number | null; expected_purchases_30d: number | null; expected_purchases_90d: number | null;
+  expected_purchases_365d: number | null; predicted_clv: number | null; next_day: number | null; purchase_days: number; last_day: number | null; scored_at: Date;
+  fingerprint: number | null;
+};
+const kinds = { 'RFM Cell Changed': 'rfm_cell', 'Churn Risk Changed': 'churn_band', 'Lifecycle Stage Changed': 'lifecycle_stage' } as const;
+
+for (const target of testDatabases()) {
+  describe(`rescoring writes what changed (${target.name})`, () => {
+    let tend: Tend;
+    let ws: string;
+    const clock = new VirtualClock('2026-06-15T06:00:00Z');
+
+    const stored = async (): Promise<Map<number, Row>> => {
+      const { rows } = await tend.db.query<Row>(
+        `select contact_id, rfm_cell, churn_band, lifecycle_stage, recency_score, monetary_score, p_alive, churn_risk, p_order_90d,
+                expected_purchases_30d, expected_purchases_90d, expected_purchases_365d, predicted_clv,
+                expected_next_order_at - date '1970-01-01' as next_day, purchase_days, last_order_date - date '1970-01-01' as last_day, scored_at, fingerprint
+           from contact_scores where workspace_id = $1`,
+        [ws],
+      );
+      return new Map(rows.map((r) => [r.contact_id, r]));
+    };
+    // Every contact scored afresh as of today, the way a full run computes them.
+    const fresh = async (): Promise<Map<number, CustomerScore>> => {
+      const asOf = utcDate(clock.now());
+      const score = createScorer({ asOf, fit: await latestFit(tend.db, ws), settings: await loadSettings(tend.db, ws) });
+      return new Map(inputsOf(await readScorePage(tend.db, ws, asOf, 0, 100_000)).map((c) => [c.contactId, score(c)]));
+    };
+    const announced = async (at: Date) =>
+      (await tend.db.query<{ contact_id: number; name: keyof typeof kinds; properties: { from: string; to: string } }>(
+        `select contact_id, name, properties from events where workspace_id = $1 and name = any($2::text[]) and occurred_at = $3`,
+        [ws, Object.keys(kinds), at],
+      )).rows.map((e) => `${e.contact_id} ${e.name} ${e.properties.from} > ${e.properties.to}`).sort();
+
+    /** What a scoring left must be within the documented steps of a fresh scoring, categories exact. */
+    function assertWithinTolerance(rows: Map<number, Row>, scores: Map<number, CustomerScore>) {
+      assert.equal(rows.size, scores.size);
+      const asOfDay = dayOf(utcDate(clock.now()));
+      const logStep = (a: number | null, b: number | null, scale: number, what: string) => {
+        assert.equal(a === null, b === null, what);
+        if (a !== null && b !== null) assert.ok(Math.abs(Math.log1p(a / scale) - Math.log1p(b / scale)) < Math.log(1.02) + 1e-5, `${what}: stored ${a}, now ${b}`);
+      };
+      for (const [id, s] of scores) {
+        const r = rows.get(id);
+        assert.ok(r, `contact ${id} has scores`);
+        const at = `contact ${id}`;
+        assert.deepEqual([r.rfm_cell, r.churn_band, r.lifecycle_stage, r.recency_score, r.monetary_score, r.purchase_days, r.last_day], [s.rfmCell, s.churnBand, s.lifecycleStage, s.recencyScore, s.monetaryScore, s.purchaseDays, s.lastOrderDay], at);
+        for (const [a, b] of [[r.p_alive, s.pAlive], [r.p_order_90d, s.pOrder90d]] as const) {
+          assert.equal(a === null, b === null, at);
+          if (a !== null && b !== null) assert.ok(Math.abs(a - b) < 0.01 + 1e-6, `${at}: probability stored ${a}, now ${b}`);
+        }
+        if (r.p_alive !== null) assert.ok(Math.abs(r.churn_risk! - (1 - r.p_alive)) < 1e-9, at);
+        logStep(r.expected_purchases_30d, s.expectedPurchases30d, 0.25, `${at} 30 days`);
+        logStep(r.expected_purchases_90d, s.expectedPurchases90d, 0.25, `${at} 90 days`);
+        logStep(r.expected_purchases_365d, s.expectedPurchases365d, 0.25, `${at} 365 days`);
+        logStep(r.predicted_clv, s.predictedClv, 25, `${at} lifetime value`);
+        assert.equal(r.next_day === null, s.expectedNextOrderDay === null, at);
+        if (r.next_day !== null) assert.ok(Math.abs(r.next_day - s.expectedNextOrderDay!) <= Math.max(1, 0.05 * (s.expectedNextOrderDay! - asOfDay)), `${at}: next order ${r.next_day}, now ${s.expectedNextOrderDay}`);
+      }
+    }
+
+    before(async () => {
+      tend = await createTend({ databaseUrl: null, dataDir: '' }, { db: await target.open(), clock });
+      ws = (await tend.workspaces.createWithKeys('rescoring')).workspace.id;
+      const options = { customers: 1500, bgnbd: { r: 0.243, alpha: 30.9, a: 0.793, b: 2.426 }, spend: { p: 6.25, q: 3.74, gamma: 15.44 }, asOf: '2026-06-14', ageDays: { min: 60, max: 700 }, seed: 11 };
+      await loadSimulatedOrders(tend.db, ws, options, clock.now());
+      const { scored } = await tend.models.fit(ws);
+      assert.equal(scored!.written, 1500); // a first scoring writes every row, straight into the table
+    });
+    after(() => tend.close());
+
+    it('scoring again at once writes nothing and announces nothing', async () => {
+      const before = await stored();
+      const run = await tend.models.score(ws);
+      assert.deepEqual([run.written, run.unchanged, run.scored], [0, 1500, 1500]);
+      assert.deepEqual(await stored(), before);
+    });
+
+    for (const days of [1, 6, 30]) {
+      it(`${days} day(s) later: only rows that moved are written, every row is still right, every change is announced once`, async () => {
+        const previous = await stored();
+        clock.advance(days * DAY_MS);
+        const run = await tend.models.score(ws);
+        const rows = await stored();
+        assert.equal(run.written + run.unchanged, run.scored);
+        assert.ok(run.written > 0 && run.unchanged > 0, `written ${run.written}, unchanged ${run.unchanged}`);
+        if (days === 1) assert.ok(run.written < run.scored / 2, `a day later ${run.written} of ${run.scored} rows written`);
+        // Rows left as they were keep their time; the written ones carry this run's.
+        assert.equal([...rows.values()].filter((r) => r.scored_at.getTime() === clock.now().getTime()).length, run.written);
+        assertWithinTolerance(rows, await fresh());
+        // The events of this run are exactly the category changes between the two tables.
+        const expected: string[] = [];
+        for (const [id, r] of rows) {
+          const p = previous.get(id)!;
+          for (const [name, column] of Object.entries(kinds)) {
+            if (p[column] !== null && r[column] !== null && p[column] !== r[column]) expected.push(`${id} ${name} ${p[column]} > ${r[column]}`);
+          }
+        }
+        assert.deepEqual(await announced(clock.now()), expected.sort());
+        assert.equal(run.stageChanges + run.rfmChanges + run.churnChanges, expected.length);
+        // The same run again: nothing more.
+        const again = await tend.models.score(ws);
+        assert.equal(again.written, 0);
+        assert.deepEqual(await announced(clock.now()), expected.sort());
+      });
+    }
+
+    it('rewrites a row stored before fingerprints once, announcing what it changed from', async () => {
+      const rows = await stored();
+      const [id, row] = [...rows].find(([, r]) => r.lifecycle_stage !== 'active' && r.rfm_cell !== 'Lost' && r.churn_band !== null && r.churn_band !== 'very_high')!;
+      await tend.db.query(
+        `update contact_scores set fingerprint = null, lifecycle_stage = 'active', rfm_cell = 'Lost', churn_band = 'very_high' where workspace_id = $1 and contact_id = $2`,
+        [ws, id],
+      );
+      clock.advance(60_000);
+      const run = await tend.models.score(ws);
+      assert.equal(run.written, 1);
+      assert.deepEqual(await announced(clock.now()), [
+        `${id} Churn Risk Changed very_high > ${row.churn_band}`,
+        `${id} Lifecycle Stage Changed active > ${row.lifecycle_stage}`,
+        `${id} RFM Cell Changed Lost > ${row.rfm_cell}`,
+      ]);
+      const now = (await stored()).get(id)!;
+      assert.deepEqual([now.lifecycle_stage, now.fingerprint], [row.lifecycle_stage, row.fingerprint]);
+    });
+
+    it('rewrites a stage set by something else (a journey step), announcing it as what it changed from', async () => {
+      const rows = await stored();
+      const [id, row] = [...rows].find(([, r]) => r.lifecycle_stage !== 'won_back')!;
+      await tend.db.query(`update contact_scores set lifecycle_stage = 'won_back' where workspace_id = $1 and contact_id = $2`, [ws, id]);
+      clock.advance(60_000);
+      const run = await tend.models.score(ws);
+      assert.equal(run.written, 1);
+      assert.deepEqual(await announced(clock.now()), [`${id} Lifecycle Stage Changed won_back > ${row.lifecycle_stage}`]);
+      assert.deepEqual((await stored()).get(id)!.lifecycle_stage, row.lifecycle_stage);
+    });
+
+    it('leaves a row scored meanwhile to the newer scoring, even on a page written straight into the table', async () => {
+      const rows = await stored();
+      const id = [...rows.keys()][0]!;
+      const score = createScorer({ asOf: utcDate(clock.now()), fit: await latestFit(tend.db, ws), settings: await loadSettings(tend.db, ws) });
+      const scores = inputsOf(await readScorePage(tend.db, ws, utcDate(clock.now()), id - 1, 1)).map(score);
+      // As if nothing were stored: the page goes to COPY straight into contact_scores, meets the
+      // stored row, and is written the other way, where the stored (later) row wins.
+      const batch = changedScores(scores, { id: [], fingerprint: [], next_day: [], stored_code: [] }, dayOf(utcDate(clock.now())));
+      assert.ok(batch.nothingStored);
+      const result = await writeBatch(tend.db, ws, batch, new Date(clock.now().getTime() - DAY_MS), { after: id - 1, upTo: id });
+      assert.equal(result.written, 0);
+      assert.deepEqual((await stored()).get(id), rows.get(id));
+    });
+
+    it('removes the scores of a contact merged into another', async () => {
+      const order = { type: 'track', anonymousId: 'anon-1', event: 'Order Completed', messageId: 'anon-order', timestamp: clock.now().toISOString(), properties: { order_id: 'anon-order', total: 30 } };
+      assert.equal((await tend.ingest.ingest(ws, [order])).rejected.length, 0);
+      await tend.scoreUpdater.flush();
+      const anon = (await tend.db.query<{ id: number }>(`select contact_id as id from orders where workspace_id = $1 and order_id = 'anon-order'`, [ws])).rows[0]!.id;
+      assert.ok((await stored()).has(anon), 'the anonymous buyer is scored after the order');
+      const identify = { type: 'identify', anonymousId: 'anon-1', userId: 'sim-3', messageId: 'anon-identify', timestamp: clock.now().toISOString() };
+      assert.equal((await tend.ingest.ingest(ws, [identify])).rejected.length, 0);
+      assert.ok((await tend.db.query(`select 1 from contacts where workspace_id = $1 and id = $2 and merged_into is not null`, [ws, anon])).rows.length === 1);
+      const run = await tend.models.score(ws);
+      const rows = await stored();
+      assert.equal(rows.has(anon), false);
+      assert.equal(rows.size, run.scored);
+    });
+  });
+}
