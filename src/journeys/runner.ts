@@ -86,18 +86,32 @@ export function createJourneyRunner({ db, clock, versions, onContactsChanged, lo
     return claimed.length;
   }
 
+  // Where the last claim of this pass ended: the next one seeks past it (see migration 0023). A
+  // claim that comes back short ends the pass, and the next starts from the beginning again, so a
+  // run that became due behind the cursor (a higher priority at the same time) waits one pass.
+  let cursor: { dueAt: Date; negPriority: number; id: number } | null = null;
+
   async function claim(tx: Queryable, now: Date, limit: number, only: RunRow | null): Promise<RunRow[]> {
-    const { rows } = await tx.query<RunRow>(
-      `select r.workspace_id, r.id, r.journey_id, r.version, r.contact_id, r.state, r.step_id, r.due_at, r.wait, r.context, r.attempts, r.entered_at
+    const from = only ? null : cursor;
+    const { rows } = await tx.query<RunRow & { neg_priority: number }>(
+      `select r.workspace_id, r.id, r.journey_id, r.version, r.contact_id, r.state, r.step_id, r.due_at, r.wait, r.context, r.attempts, r.entered_at,
+              -r.priority as neg_priority
          from journey_runs r
         where r.state in ('active', 'waiting') and r.due_at <= $1
           and ($3::text is null or (r.workspace_id = $3 and r.id = $4))
+          and ($5::timestamptz is null or (r.due_at, -r.priority, r.id) > ($5::timestamptz, $6::int, $7::bigint))
           and exists (select 1 from journeys j where j.workspace_id = r.workspace_id and j.id = r.journey_id and j.status = 'active')
-        order by r.due_at, r.priority desc
+        order by r.due_at, -r.priority, r.id
         limit $2
         for update of r skip locked`,
-      [now, limit, only?.workspace_id ?? null, only?.id ?? null],
+      [now, limit, only?.workspace_id ?? null, only?.id ?? null, from?.dueAt ?? null, from?.negPriority ?? null, from?.id ?? null],
     );
+    if (!only) {
+      const last = rows[rows.length - 1];
+      cursor = rows.length === limit && last ? { dueAt: new Date(last.due_at!), negPriority: last.neg_priority, id: last.id } : null;
+      // Nothing past the cursor: look once more from the beginning before saying there is no work.
+      if (rows.length === 0 && from) return claim(tx, now, limit, null);
+    }
     return rows;
   }
 
