@@ -3,7 +3,7 @@ import { fail, ok, type Result } from '../core/result.ts';
 import { isTimeZone, localParts, parseTimeOfDay, zonedInstant } from '../core/zoned-time.ts';
 import { MessagingPolicy } from '../policy/index.ts';
 import { memberQuery } from '../segments/index.ts';
-import { addressFor, type ContactFacts } from './contact-facts.ts';
+import { addressFor, loadContactFactsMany } from './contact-facts.ts';
 import { matchesWhere } from './decide.ts';
 import { messageChannels, type JourneyDefinition, type MessageChannel, type Trigger } from './schema.ts';
 import { simulate, type SimContact, type SimEntry, type SimEvent, type SimulationReport } from './simulate.ts';
@@ -304,36 +304,11 @@ function dateEntries(contacts: DatedContact[], t: Extract<Trigger, { type: 'date
 
 // ---- What the simulation needs to know about the entrants -----------------------------------
 
-type ContactRow = {
-  id: number; user_id: string | null; email: string | null; email_check: { valid?: boolean } | null; phone: string | null; timezone: string | null;
-  locale: string | null; traits: Record<string, unknown> | null; scores: Record<string, unknown> | null; first_order_at: Date | null; last_order_at: Date | null;
-  consents: { channel: string; topic: string; granted: boolean }[] | null; push: { endpoint: string; keys: { p256dh: string; auth: string } } | null;
-};
-
-/** The entrants as the runner reads each one (loadContactFacts), in one statement. Merged and erased contacts are absent. */
+/** The entrants as the runner reads them (one statement; merged contacts are read as their survivor). */
 async function readContacts(tx: Queryable, ws: string, ids: number[]): Promise<Map<number, SimContact>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await tx.query<ContactRow>(
-    `select c.id, c.user_id, c.email, c.email_check, c.phone, c.timezone, c.locale, c.traits,
-            (select to_jsonb(s) - 'workspace_id' - 'contact_id' from contact_scores s where s.workspace_id = c.workspace_id and s.contact_id = c.id) as scores,
-            (select min(o.ordered_at) from orders o where o.workspace_id = c.workspace_id and o.contact_id = c.id) as first_order_at,
-            (select max(o.ordered_at) from orders o where o.workspace_id = c.workspace_id and o.contact_id = c.id) as last_order_at,
-            (select json_agg(json_build_object('channel', k.channel, 'topic', k.topic, 'granted', k.granted))
-               from contact_consents k where k.workspace_id = c.workspace_id and k.contact_id = c.id) as consents,
-            (select json_build_object('endpoint', p.endpoint, 'keys', p.keys) from push_subscriptions p
-              where p.workspace_id = c.workspace_id and p.contact_id = c.id order by p.created_at desc limit 1) as push
-       from contacts c where c.workspace_id = $1 and c.id = any($2::bigint[]) and c.merged_into is null`,
-    [ws, ids],
-  );
-  return new Map(rows.map((r): [number, SimContact] => {
-    const facts: ContactFacts = {
-      id: Number(r.id), userId: r.user_id, email: r.email, emailValid: r.email_check?.valid !== false, phone: r.phone, timezone: r.timezone, locale: r.locale,
-      traits: r.traits ?? {}, scores: r.scores, firstOrderAt: r.first_order_at ? new Date(r.first_order_at) : null,
-      lastOrderAt: r.last_order_at ? new Date(r.last_order_at) : null, consents: r.consents ?? [],
-      pushEndpoint: r.push?.endpoint ?? null, pushKeys: r.push?.keys ?? null,
-    };
-    return [facts.id, facts];
-  }));
+  const facts = await loadContactFactsMany(tx, ids.map((id) => ({ workspaceId: ws, contactId: id })));
+  return new Map([...facts.values()].map((f): [number, SimContact] => [f.id, f]));
 }
 
 async function readSuppressions(tx: Queryable, ws: string, contacts: SimContact[]): Promise<Map<string, string>> {
