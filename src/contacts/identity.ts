@@ -205,6 +205,25 @@ export async function mergeContact(tx: Queryable, workspaceId: string, from: num
   await tx.query(`update orders set contact_id = $3 where workspace_id = $1 and contact_id = $2`, params);
   await tx.query(`update carts set contact_id = $3 where workspace_id = $1 and contact_id = $2`, params);
   await tx.query(`update contact_aliases set contact_id = $3 where workspace_id = $1 and contact_id = $2`, params);
+  // What messaging knows of the visitor goes with them: their browser's push subscription, the
+  // messages and decisions (frequency caps count them), coupons, lists, and their journeys — a live
+  // run of a journey the surviving profile is also in ends, so nobody is in one journey twice.
+  for (const table of ['push_subscriptions', 'messages', 'policy_decisions', 'coupons']) {
+    await tx.query(`update ${table} set contact_id = $3 where workspace_id = $1 and contact_id = $2`, params);
+  }
+  await tx.query(
+    `insert into contact_lists (workspace_id, list, contact_id, added_at)
+     select workspace_id, list, $3, added_at from contact_lists where workspace_id = $1 and contact_id = $2 on conflict do nothing`,
+    params,
+  );
+  await tx.query(`delete from contact_lists where workspace_id = $1 and contact_id = $2`, [workspaceId, from]);
+  await tx.query(
+    `update journey_runs r set state = 'exited', due_at = null, wait = null, last_error = 'merged into a profile already in this journey', finished_at = $4, updated_at = $4
+      where r.workspace_id = $1 and r.contact_id = $2 and r.state in ('active', 'waiting')
+        and exists (select 1 from journey_runs o where o.workspace_id = $1 and o.contact_id = $3 and o.journey_id = r.journey_id and o.state in ('active', 'waiting'))`,
+    [...params, now],
+  );
+  await tx.query(`update journey_runs set contact_id = $3 where workspace_id = $1 and contact_id = $2`, params);
   await tx.query(
     `insert into contact_consents (workspace_id, contact_id, channel, topic, granted, source, updated_at)
      select workspace_id, $3, channel, topic, granted, source, updated_at from contact_consents

@@ -95,3 +95,32 @@ for (const target of testDatabases()) {
     }
   });
 }
+
+for (const target of testDatabases()) {
+  test(`a visitor who identifies brings their push subscription, messages and journeys to the known profile (${target.name})`, async () => {
+    const clock = new VirtualClock('2026-04-06T06:00:00Z');
+    const tend = await createTend({ databaseUrl: null, dataDir: '' }, { db: await target.open(), clock });
+    try {
+      const ws = (await tend.workspaces.createWithKeys('merge')).workspace.id;
+      await tend.ingest.ingest(ws, [
+        { type: 'identify', userId: 'kim', traits: { email: 'kim@example.com' } },
+        { type: 'page', anonymousId: 'visitor-1', name: 'Home' },
+      ]);
+      const id = async (where: string) => (await tend.db.query<{ id: number }>(`select id from contacts where workspace_id = $1 and ${where}`, [ws])).rows[0]!.id;
+      const kim = await id(`user_id = 'kim'`);
+      const visitor = await id(`user_id is null and merged_into is null`);
+      await tend.db.query(`insert into push_subscriptions (workspace_id, endpoint, contact_id, keys, created_at) values ($1, 'https://push.example/1', $2, '{"p256dh": "k", "auth": "a"}', $3)`, [ws, visitor, clock.now()]);
+      const created = await tend.journeys.create(ws, { name: 'Wait', trigger: { type: 'api' }, steps: [{ id: 'w', type: 'wait', duration: '1d' }] });
+      assert.ok(created.ok);
+      assert.ok((await tend.journeys.publish(ws, created.value.id)).ok);
+      assert.ok((await tend.journeys.enrol(ws, created.value.id, visitor, {}, 'v')).ok);
+      await tend.ingest.ingest(ws, [{ type: 'identify', userId: 'kim', anonymousId: 'visitor-1' }]);
+      const push = await tend.db.query<{ contact_id: number }>(`select contact_id from push_subscriptions where workspace_id = $1`, [ws]);
+      assert.deepEqual(push.rows.map((r) => Number(r.contact_id)), [kim]);
+      const runs = await tend.db.query<{ contact_id: number; state: string }>(`select contact_id, state from journey_runs where workspace_id = $1`, [ws]);
+      assert.deepEqual(runs.rows.map((r) => [Number(r.contact_id), r.state]), [[kim, 'active']]);
+    } finally {
+      await tend.close();
+    }
+  });
+}
