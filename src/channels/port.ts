@@ -30,6 +30,8 @@ export type SmsPayload = {
   to: string;
   from?: string;
   body: string;
+  /** How many SMS segments the body takes (GSM-7 160/153, UCS-2 70/67): what the message costs. */
+  segments?: number;
 };
 
 export type PushSubscriptionKeys = { p256dh: string; auth: string };

@@ -1,7 +1,7 @@
 import type { Db } from '../db/index.ts';
 import type { Clock } from '../core/clock.ts';
 import { loadMessagingSettings, type MessagingSettings } from '../policy/index.ts';
-import { compileEmail, compileText, type CompiledEmail, type CompiledText, type RenderContext, type ItemVars } from '../templates/index.ts';
+import { compileEmail, compileText, smsSegments, type CompiledEmail, type CompiledText, type RenderContext, type ItemVars } from '../templates/index.ts';
 import { clickUrl, preferencesUrl, rewriteEmailLinks, surveyUrl, unsubscribeUrl, type LinkContext } from '../tracking/links.ts';
 import { loadContactFactsMany, type ContactFacts } from '../journeys/contact-facts.ts';
 import { stepById } from '../journeys/decide.ts';
@@ -154,8 +154,10 @@ export function createRenderer({ db, clock, versions, recommendations, publicUrl
           },
         };
       }
-      case 'sms':
-        return { ok: true, payload: { to: m.address, body: text('sms.body')! } };
+      case 'sms': {
+        const body = text('sms.body')!;
+        return { ok: true, payload: { to: m.address, body, segments: smsSegments(body).segments } };
+      }
       case 'push': {
         const { rows } = await db.query<{ keys: { p256dh: string; auth: string } }>(`select keys from push_subscriptions where workspace_id = $1 and endpoint = $2`, [m.workspace_id, m.address]);
         if (!rows[0]) return { ok: false, error: 'the push subscription is gone' };

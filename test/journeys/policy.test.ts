@@ -98,8 +98,9 @@ for (const target of testDatabases()) {
       clock.set('2026-03-05T07:00:00Z');
       await run(tend);
       assert.equal(await count(sms), 1, 'sent when the quiet hours end');
-      const rendered = await tend.db.query<{ payload: { body: string } }>(`select o.payload from outbox o join messages m on m.workspace_id = o.workspace_id and m.id = o.message_id where m.journey_id = $1`, [sms]);
+      const rendered = await tend.db.query<{ payload: { body: string; segments: number } }>(`select o.payload from outbox o join messages m on m.workspace_id = o.workspace_id and m.id = o.message_id where m.journey_id = $1`, [sms]);
       assert.equal(rendered.rows[0]!.payload.body, 'Your parcel is on its way, p0');
+      assert.equal(rendered.rows[0]!.payload.segments, 1, 'the SMS segments are counted');
     } finally {
       await tend.close();
     }
