@@ -193,7 +193,7 @@ describe('web app in a browser', { skip: skipWithoutChromium }, () => {
 
     // The erased contact's page now says so, readably.
     await page.goto(`${server.url}/#/contacts/${id}`);
-    await page.waitForSelector('.state');
+    await page.waitForSelector('.state:not(.loading)');
     assert.match(await page.locator('.state').innerText(), new RegExp(`no contact #${id}`));
     assert.deepEqual(problems, []);
     await close();

@@ -49,7 +49,7 @@ describe('journeys, blueprints and messages in the web app', { skip: skipWithout
     const { page, problems, close } = await open(ws.adminToken, '#/');
     assert.equal(await page.locator('.nav-item[data-nav=journeys]').evaluate((a) => a.closest('.nav-group')!.querySelector('.nav-heading')!.textContent), 'Automation');
     await page.click('.nav-item[data-nav=journeys]');
-    await page.waitForSelector('.state');
+    await page.waitForSelector('.state:not(.loading)');
     assert.match(await page.locator('.state').innerText(), /No journeys yet/);
 
     await page.click('.nav-item[data-nav=blueprints]');

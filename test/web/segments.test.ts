@@ -75,7 +75,7 @@ describe('segments in the web app', { skip: skipWithoutChromium }, () => {
     const ws = await shop();
     const { page, problems, close } = await open(ws.adminToken, '#/');
     await page.click('.nav-item[data-nav=segments]');
-    await page.waitForSelector('.state');
+    await page.waitForSelector('.state:not(.loading)');
     assert.match(await page.locator('.state').innerText(), /No segments yet/);
     assert.equal(await page.locator('.nav-item[data-nav=segments]').evaluate((a) => a.closest('.nav-group')!.querySelector('.nav-heading')!.textContent), 'Audience');
     assert.equal(await page.locator('.nav-item.active').innerText(), 'Segments');
@@ -172,7 +172,7 @@ describe('segments in the web app', { skip: skipWithoutChromium }, () => {
     await page.click('[data-action=delete]');
     await page.click('dialog.modal button[value=confirm]');
     await page.waitForURL(/#\/segments$/);
-    await page.waitForSelector('.state');
+    await page.waitForSelector('.state:not(.loading)');
     assert.equal(await page.locator('.toast', { hasText: 'deleted' }).innerText(), '“Big spenders” was deleted');
     assert.equal((await admin(ws.adminToken, 'GET', `/api/segments/${id}`)).status, 404);
     assert.deepEqual(problems, []);
@@ -359,7 +359,7 @@ describe('segments in the web app', { skip: skipWithoutChromium }, () => {
     await screenshot(page, 'segment-edit-preview');
 
     await page.goto(`${server.url}/#/segments/999999`);
-    await page.waitForSelector('.state');
+    await page.waitForSelector('.state:not(.loading)');
     assert.match(await page.locator('.state').innerText(), /There is no segment #999999/);
     assert.deepEqual(problems, []);
     await close();
