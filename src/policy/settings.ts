@@ -10,6 +10,9 @@ export type MessagingSettings = { policy: MessagingPolicy; linkSecret: string };
  * HMAC made with it), so rotating it only breaks links already sent.
  */
 export async function loadMessagingSettings(db: Queryable, workspaceId: string): Promise<MessagingSettings> {
+  // Read first: every open pixel and click reads this, and the row exists after the first message.
+  const found = await db.query<{ policy: unknown; link_secret: string }>(`select policy, link_secret from messaging_settings where workspace_id = $1`, [workspaceId]);
+  if (found.rows[0]) return { policy: MessagingPolicy.parse(found.rows[0].policy ?? {}), linkSecret: found.rows[0].link_secret };
   const { rows } = await db.query<{ policy: unknown; link_secret: string }>(
     `insert into messaging_settings (workspace_id, link_secret) values ($1, $2)
      on conflict (workspace_id) do update set workspace_id = excluded.workspace_id
