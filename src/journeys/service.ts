@@ -3,7 +3,6 @@ import type { Clock } from '../core/clock.ts';
 import { fail, ok, type Problem, type Result } from '../core/result.ts';
 import { describeIssue } from '../events/index.ts';
 import { JourneyDefinition } from './schema.ts';
-import { compileDefinition } from './decide.ts';
 import { JOURNEYS_CHANNEL } from './run-types.ts';
 import type { VersionCache } from './versions.ts';
 import type { JourneyTriggers } from './triggers.ts';
@@ -94,7 +93,6 @@ export function createJourneyService({ db, clock, versions, triggers, check }: {
       if (j.status === 'archived') return fail({ code: 'conflict', message: `journey ${id} is archived` });
       const problems = await check(workspaceId, j.draft);
       if (problems.length > 0) return fail({ ...problems[0]!, details: problems });
-      compileDefinition(j.draft);
       const now = clock.now();
       const version = await db.transaction(async (tx) => {
         const { rows } = await tx.query<{ v: number }>(

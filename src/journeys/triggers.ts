@@ -187,7 +187,16 @@ export function createJourneyTriggers({ db, clock, versions }: { db: Db; clock: 
     });
   }
 
+  // Date triggers scan every contact's date, so they run once an hour, not every minute: a
+  // contact's local day starts at their midnight, and their entry is due at the trigger's time of
+  // day anyway, so an hour late to notice the new day is early enough.
+  const lastDateSweep = new Map<string, number>();
+
   async function fireDates(j: Live, t: Extract<Trigger, { type: 'date' }>, now: Date): Promise<number> {
+    const key = `${j.workspaceId}:${j.id}:${j.version}`;
+    const last = lastDateSweep.get(key);
+    if (last !== undefined && now.getTime() - last < 3_600_000 && now.getTime() >= last) return 0;
+    lastDateSweep.set(key, now.getTime());
     // "Today" differs by zone: evaluate the date rule for contacts whose local day it is, and
     // start each at the trigger's time of day in that contact's zone.
     const q = memberQuery({ type: 'date', field: t.field, match: t.match, offset: t.offset }, j.workspaceId, now, 'set');
