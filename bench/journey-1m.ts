@@ -15,6 +15,7 @@ import { VirtualClock, DAY_MS } from '../src/core/clock.ts';
 import { enrol } from '../src/journeys/enrol.ts';
 import { compileDefinition } from '../src/journeys/decide.ts';
 import { fmt, serverUrl } from './lib/stats.ts';
+import pg from 'pg';
 
 const definition = {
   name: 'Replenishment reminder',
@@ -102,9 +103,11 @@ export async function run(argv: string[]): Promise<void> {
     clearInterval(sampler);
     await tend.close();
     if (!values.keep) {
-      const admin = await openDatabase({ url: serverUrl(), dataDir: null });
+      // A plain connection: opening Tend's database would migrate the default schema.
+      const admin = new pg.Client({ connectionString: serverUrl() });
+      await admin.connect();
       await admin.query(`drop schema if exists ${schema} cascade`);
-      await admin.close();
+      await admin.end();
     }
   }
 }

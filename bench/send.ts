@@ -16,6 +16,7 @@ import { EmailConfig } from '../src/channels/email/config.ts';
 import { saveMessagingPolicy, MessagingPolicy } from '../src/policy/index.ts';
 import { enrol } from '../src/journeys/enrol.ts';
 import { fmt, serverUrl } from './lib/stats.ts';
+import pg from 'pg';
 
 const TARGET = 2000;
 
@@ -116,9 +117,11 @@ export async function run(argv: string[]): Promise<void> {
     sink.send({ type: 'stop' });
     await tend.close();
     if (!values.keep) {
-      const admin = await openDatabase({ url: serverUrl(), dataDir: null });
+      // A plain connection: opening Tend's database would migrate the default schema.
+      const admin = new pg.Client({ connectionString: serverUrl() });
+      await admin.connect();
       await admin.query(`drop schema if exists ${schema} cascade`);
-      await admin.close();
+      await admin.end();
     }
   }
 }

@@ -8,6 +8,7 @@ import { createTend } from '../../src/tend.ts';
 import { enrol } from '../../src/journeys/enrol.ts';
 import { compileDefinition } from '../../src/journeys/decide.ts';
 import { saveMessagingPolicy, MessagingPolicy } from '../../src/policy/index.ts';
+import pg from 'pg';
 
 const CONTACTS = Number(process.env.TEND_CRASH_CONTACTS ?? 10_000);
 const url = process.env.TEST_DATABASE_URL;
@@ -116,8 +117,10 @@ test('workers killed at random moments: every message arrives, none under two ke
     }
     sink.send({ type: 'stop' });
     await tend.close();
-    const admin = await openDatabase({ url: url!, dataDir: null });
+    // A plain connection: opening Tend's database would migrate the default schema.
+    const admin = new pg.Client({ connectionString: url! });
+    await admin.connect();
     await admin.query(`drop schema if exists ${schema} cascade`);
-    await admin.close();
+    await admin.end();
   }
 });
