@@ -97,7 +97,9 @@ export function createJourneyTriggers({ db, clock, versions }: { db: Db; clock: 
   async function resumeWaiting(tx: Queryable, ws: string, events: IngestedBatch['events'], now: Date): Promise<void> {
     const contacts = [...new Set(events.map((e) => e.contactId))];
     const { rows } = await tx.query<{ id: number; contact_id: number; wait: Wait }>(
-      `select id, contact_id, wait from journey_runs where workspace_id = $1 and contact_id = any($2::bigint[]) and state = 'waiting' for update skip locked`,
+      // Wait for a lock rather than skip it: a run skipped here would miss its event for good.
+      // In id order, so two batches about the same contacts cannot deadlock.
+      `select id, contact_id, wait from journey_runs where workspace_id = $1 and contact_id = any($2::bigint[]) and state = 'waiting' order by id for update`,
       [ws, contacts],
     );
     const resumed = rows.filter((r) => r.wait?.event && events.some((e) => e.contactId === r.contact_id && satisfiesWait(r.wait as Required<Pick<Wait, 'event'>> & Wait, e)));
