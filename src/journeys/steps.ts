@@ -9,7 +9,7 @@ import { eraseContactIn, anonymiseContactIn } from '../contacts/index.ts';
 import { messageKey } from '../channels/messages.ts';
 import type { MessagingSettings } from '../policy/index.ts';
 import { datedTraits, type ContactFacts } from './contact-facts.ts';
-import { pickWeighted, resolveNext, triggerMatch, waitEnds, type Compiled } from './decide.ts';
+import { pickWeighted, resolveNext, satisfiesWait, triggerMatch, waitEnds, type Compiled } from './decide.ts';
 import { runSendStep } from './send-step.ts';
 import type { Step } from './schema.ts';
 import type { Effects, RunRow, StepResult, Wait } from './run-types.ts';
@@ -41,11 +41,18 @@ export async function runStep(env: StepEnv, step: Step): Promise<StepResult> {
     case 'wait':
     case 'wait_until':
       return { kind: 'park', state: 'active', dueAt: waitEnds(step, now, tz, datedTraits(contact)), wait: { step: step.id, kind: 'timer' } };
-    case 'wait_for_event':
-      return {
-        kind: 'park', state: 'waiting', dueAt: addDuration(now, step.timeout),
-        wait: { step: step.id, kind: 'event', event: step.event, where: step.where, match: triggerMatch(step, run.context.trigger?.properties) },
-      };
+    case 'wait_for_event': {
+      const wait: Wait = { step: step.id, kind: 'event', event: step.event, where: step.where, match: triggerMatch(step, run.context.trigger?.properties) };
+      // The event may have come already, between the run becoming due here and now (the order in
+      // the same request as the cart): then the wait is over before it starts.
+      const since = run.due_at && new Date(run.due_at) < now ? new Date(run.due_at) : now;
+      const { rows } = await tx.query<{ name: string; properties: Record<string, unknown> }>(
+        `select name, properties from events where workspace_id = $1 and contact_id = $2 and name = $3 and received_at >= $4 and received_at <= $5 order by id limit 100`,
+        [ws, contact.id, step.event, since, now],
+      );
+      if (rows.some((e) => satisfiesWait({ ...wait, event: step.event }, e))) return { kind: 'next', next: resolveNext(compiled, step, step.next) };
+      return { kind: 'park', state: 'waiting', dueAt: addDuration(now, step.timeout), wait };
+    }
     case 'branch': {
       for (const b of step.branches) {
         const q = memberQuery(b.rule, ws, now, 'contact', [contact.id]);

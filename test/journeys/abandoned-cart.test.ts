@@ -55,6 +55,10 @@ for (const target of testDatabases()) {
         { type: 'track', userId: 'ann', event: 'Product Added', properties: { cart_id: 'cart-ann', sku: 'FLT-1', name: 'Water filter <3-pack>', price: 24.5, quantity: 2, currency: 'EUR' }, timestamp: at(1) },
         { type: 'track', userId: 'ann', event: 'Product Added', properties: { cart_id: 'cart-ann', sku: 'JUG-1', name: 'Filter jug', price: 30, quantity: 1, currency: 'EUR' }, timestamp: at(2) },
         { type: 'track', userId: 'bob', event: 'Product Added', properties: { cart_id: 'cart-bob', sku: 'JUG-1', name: 'Filter jug', price: 30, quantity: 1, currency: 'EUR' }, timestamp: at(2) },
+        // Cid buys in the same request as he adds to the cart: before his run starts waiting.
+        { type: 'identify', userId: 'cid', traits: { email: 'cid@example.com', consent: { email: true } }, timestamp: at(0) },
+        { type: 'track', userId: 'cid', event: 'Product Added', properties: { cart_id: 'cart-cid', sku: 'JUG-1', name: 'Filter jug', price: 30, quantity: 1 }, timestamp: at(2) },
+        { type: 'track', userId: 'cid', event: 'Order Completed', properties: { order_id: 'o-cid', cart_id: 'cart-cid', total: 30, products: [{ sku: 'JUG-1', price: 30, quantity: 1 }] }, timestamp: at(3) },
       ]);
       await server.tend.runner.drain();
       clock.advance(20 * 60_000);
@@ -68,7 +72,7 @@ for (const target of testDatabases()) {
       clock.advance(45 * 60_000);
       await server.tend.runner.drain();
       await server.tend.delivery.drain();
-      assert.equal(mailbox.received.length, 1, 'one reminder: Ann did not buy, Bob did');
+      assert.equal(mailbox.received.length, 1, 'one reminder: Ann did not buy, Bob and Cid did');
       const mail = mailbox.received[0]!;
       assert.deepEqual(mail.to, ['ann@example.com']);
       assert.equal(mail.parsed.subject, 'You left something behind, Ann');
