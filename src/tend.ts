@@ -96,6 +96,8 @@ export async function createTend(
     delivery,
     renderer,
     tracking,
+    /** Call after recording events of Tend's own (reports, opens …): segments and journeys hear of them. */
+    eventsRecorded: recorded,
     messaging,
     /**
      * After an import: imports write contacts, orders and events in bulk, outside the per-event

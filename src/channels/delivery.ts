@@ -2,7 +2,7 @@ import type { Db } from '../db/index.ts';
 import { startWorkerLoop } from '../core/worker-loop.ts';
 import type { Clock } from '../core/clock.ts';
 import { recordEvents, type TendEvent } from '../events/index.ts';
-import { MESSAGES_CHANNEL } from './messages.ts';
+import { MESSAGES_CHANNEL, messageEvent } from './messages.ts';
 import type { Channel, ChannelProvider, OutgoingMessage, PayloadOf, SendResult } from './port.ts';
 
 /** A recorded message as the delivery worker claims it. */
@@ -119,11 +119,8 @@ export function createDeliveryWorker({ db, clock, providers, renderer, batchSize
       outcomes.forEach((o, i) => {
         if (o.m.channel === 'webhook' || (status[i] !== 'sent' && status[i] !== 'failed')) return;
         const list = events.get(o.m.workspace_id) ?? [];
-        list.push({
-          contactId: o.m.contact_id, messageId: `tend:${o.m.idempotency_key}:${status[i] === 'sent' ? 'sent' : 'failed'}`,
-          name: status[i] === 'sent' ? 'Message Sent' : 'Message Failed', occurredAt: now,
-          properties: { message_id: o.m.id, channel: o.m.channel, topic: o.m.topic, journey_id: o.m.journey_id, broadcast_id: o.m.broadcast_id, step_id: o.m.step_id, variant: o.m.variant, ...(o.result.status === 'accepted' ? {} : { error: o.result.error }) },
-        });
+        const sent = status[i] === 'sent';
+        list.push(messageEvent(o.m, sent ? 'Message Sent' : 'Message Failed', sent ? 'sent' : 'failed', now, o.result.status === 'accepted' ? {} : { error: o.result.error }));
         events.set(o.m.workspace_id, list);
       });
       for (const [ws, list] of events) await recordEvents(tx, ws, list, now);

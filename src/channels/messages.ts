@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/index.ts';
+import type { TendEvent } from '../events/index.ts';
 import type { Channel } from './port.ts';
 
 /** What a message renders from: an immutable journey version's step (and variant), or a broadcast. */
@@ -68,4 +69,21 @@ export async function recordMessages(tx: Queryable, list: readonly NewMessage[])
   const n = rows[0]!.n;
   if (n > 0) await tx.query(`select pg_notify($1, '')`, [MESSAGES_CHANNEL]);
   return n;
+}
+
+/** The columns of a message that the events about it carry. */
+export type MessageFacts = {
+  id: number; idempotency_key: string; contact_id: number; channel: string; topic: string;
+  journey_id: number | null; broadcast_id: number | null; step_id: string | null; variant: string | null;
+};
+
+/**
+ * An event about a message (sent, opened, clicked, bounced …) on its contact. Its id is made from
+ * the message's key and `key`, so the same fact reported twice is stored once.
+ */
+export function messageEvent(m: MessageFacts, name: string, key: string, at: Date, extra: Record<string, unknown> = {}): TendEvent {
+  return {
+    contactId: m.contact_id, messageId: `tend:${m.idempotency_key}:${key}`, name, occurredAt: at,
+    properties: { message_id: m.id, channel: m.channel, topic: m.topic, journey_id: m.journey_id, broadcast_id: m.broadcast_id, step_id: m.step_id, variant: m.variant, ...extra },
+  };
 }

@@ -126,13 +126,7 @@ export function createHookRoutes(options: HooksOptions): RoutePlugin {
   return (routes, tend, app) => {
     const log = options.log ?? ((line: string) => app.log.info(line));
     // Bounces, deliveries and unsubscribes reach segments and journeys (waits, goals, triggers) as opens and clicks do.
-    const reports = createReportService({
-      db: tend.db, clock: tend.clock,
-      onEvents: (ws, ids) => {
-        tend.segmentUpdater.enqueue(ws, ids);
-        return tend.triggers.onRecorded(ws, ids).catch((err: Error) => log(`journey triggers: ${err.message}`));
-      },
-    });
+    const reports = createReportService({ db: tend.db, clock: tend.clock, onEvents: (ws, ids) => tend.eventsRecorded(ws, ids) });
 
     app.addContentTypeParser(HOOK_BODY, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     app.addHook('onRequest', async (request, reply) => {

@@ -7,6 +7,7 @@ import { saveConsents } from '../contacts/consent.ts';
 import { loadMessagingSettings } from '../policy/index.ts';
 import type { DeliveryReport, PushSubscriptionKeys } from '../channels/port.ts';
 import { isStartKeyword, isStopKeyword } from '../channels/sms/webhooks.ts';
+import { messageEvent } from '../channels/messages.ts';
 
 /**
  * Where a batch of reports came from, as the webhook route established it.
@@ -86,13 +87,8 @@ export function createReportService({ db, clock, onEvents }: {
   /** The effects of one report about a sent message; returns the events to record. */
   async function applyToMessage(tx: Queryable, scope: ReportScope, m: MessageRef, r: DeliveryReport, now: Date): Promise<TendEvent[]> {
     const at = r.occurredAt && !Number.isNaN(Date.parse(r.occurredAt)) ? new Date(r.occurredAt) : now;
-    const event = (name: string, key: string, extra: Record<string, unknown> = {}): TendEvent => ({
-      contactId: m.contact_id, messageId: `tend:${m.idempotency_key}:${key}`, name, occurredAt: at,
-      properties: {
-        message_id: m.id, channel: m.channel, topic: m.topic, journey_id: m.journey_id, broadcast_id: m.broadcast_id, step_id: m.step_id, variant: m.variant,
-        reported_by: scope.source, ...(r.reason ? { reason: r.reason.slice(0, 1000) } : {}), ...extra,
-      },
-    });
+    const event = (name: string, key: string, extra: Record<string, unknown> = {}): TendEvent =>
+      messageEvent(m, name, key, at, { reported_by: scope.source, ...(r.reason ? { reason: r.reason.slice(0, 1000) } : {}), ...extra });
     switch (r.type) {
       case 'delivered':
         return [event('Message Delivered', 'delivered')];

@@ -5,6 +5,7 @@ import { recordEvents } from '../events/index.ts';
 import { saveConsents } from '../contacts/consent.ts';
 import { loadMessagingSettings } from '../policy/index.ts';
 import { verifyToken, type LinkKind, type LinkPayload, type TokenFailure } from './links.ts';
+import { messageEvent } from '../channels/messages.ts';
 
 type MessageRef = {
   workspace_id: string; id: number; idempotency_key: string; contact_id: number; channel: string; topic: string; address: string;
@@ -40,10 +41,7 @@ export function createTrackingService({ db, clock, onEvents }: { db: Db; clock: 
 
   async function record(m: MessageRef, name: string, key: string, extra: Record<string, unknown> = {}): Promise<void> {
     const now = clock.now();
-    const stored = await recordEvents(db, m.workspace_id, [{
-      contactId: m.contact_id, messageId: `tend:${m.idempotency_key}:${key}`, name, occurredAt: now,
-      properties: { message_id: m.id, channel: m.channel, topic: m.topic, journey_id: m.journey_id, broadcast_id: m.broadcast_id, step_id: m.step_id, variant: m.variant, ...extra },
-    }], now);
+    const stored = await recordEvents(db, m.workspace_id, [messageEvent(m, name, key, now, extra)], now);
     if (stored.length > 0) await onEvents?.(m.workspace_id, stored);
   }
 
