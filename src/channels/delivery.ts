@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.ts';
 import { recordEvents, type TendEvent } from '../events/index.ts';
 import { MESSAGES_CHANNEL, messageEvent } from './messages.ts';
 import type { Channel, ChannelProvider, OutgoingMessage, PayloadOf, SendResult } from './port.ts';
+import { suppress } from '../policy/index.ts';
 
 /** A recorded message as the delivery worker claims it. */
 export type MessageRow = {
@@ -104,15 +105,10 @@ export function createDeliveryWorker({ db, clock, providers, renderer, batchSize
           outcomes.map((o) => (o.result.status === 'accepted' ? (o.result.costCents ?? null) : null)),
         ],
       );
-      const suppress = outcomes.filter((o) => o.result.status === 'failed' && o.result.suppress && o.result.suppress !== 'subscription_gone');
-      if (suppress.length > 0) {
-        await tx.query(
-          `insert into suppressions (workspace_id, channel, address, reason, created_at)
-           select w, ch, a, r, $5 from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as v(w, ch, a, r) on conflict do nothing`,
-          [suppress.map((o) => o.m.workspace_id), suppress.map((o) => o.m.channel), suppress.map((o) => o.m.address),
-            suppress.map((o) => (o.result as { suppress: string }).suppress), now],
-        );
-      }
+      await suppress(tx, outcomes.flatMap((o) =>
+        o.result.status === 'failed' && o.result.suppress && o.result.suppress !== 'subscription_gone'
+          ? [{ workspaceId: o.m.workspace_id, channel: o.m.channel, address: o.m.address, reason: o.result.suppress }]
+          : []), now);
       for (const o of outcomes.filter((x) => x.result.status === 'failed' && x.result.suppress === 'subscription_gone')) {
         await tx.query(`delete from push_subscriptions where workspace_id = $1 and endpoint = $2`, [o.m.workspace_id, o.m.address]);
       }

@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.ts';
 import { assertNever } from '../core/result.ts';
 import { recordEvents, type TendEvent } from '../events/index.ts';
 import { saveConsents } from '../contacts/consent.ts';
-import { loadMessagingSettings } from '../policy/index.ts';
+import { loadMessagingSettings, suppress } from '../policy/index.ts';
 import type { DeliveryReport, PushSubscriptionKeys } from '../channels/port.ts';
 import { isStartKeyword, isStopKeyword } from '../channels/sms/webhooks.ts';
 import { messageEvent } from '../channels/messages.ts';
@@ -75,13 +75,8 @@ export function createReportService({ db, clock, onEvents }: {
     return row;
   }
 
-  async function suppress(tx: Queryable, workspaceId: string, channel: string, addresses: readonly string[], reason: string, at: Date): Promise<void> {
-    if (addresses.length === 0) return;
-    await tx.query(
-      `insert into suppressions (workspace_id, channel, address, reason, created_at)
-       select $1, $2, a, $4, $5 from unnest($3::text[]) as t(a) on conflict do nothing`,
-      [workspaceId, channel, [...new Set(addresses)], reason, at],
-    );
+  function suppressAll(tx: Queryable, workspaceId: string, channel: string, addresses: readonly string[], reason: string, at: Date): Promise<void> {
+    return suppress(tx, [...new Set(addresses)].map((address) => ({ workspaceId, channel, address, reason })), at);
   }
 
   /** The effects of one report about a sent message; returns the events to record. */
@@ -94,16 +89,16 @@ export function createReportService({ db, clock, onEvents }: {
         return [event('Message Delivered', 'delivered')];
       case 'bounced':
         // The message's address, not the report's: it is what the policy gate looks up.
-        if (r.hard) await suppress(tx, m.workspace_id, m.channel, [m.address], 'hard_bounce', now);
+        if (r.hard) await suppressAll(tx, m.workspace_id, m.channel, [m.address], 'hard_bounce', now);
         return [event('Message Bounced', r.hard ? 'bounced:hard' : 'bounced:soft', { hard: r.hard === true })];
       case 'complained':
-        await suppress(tx, m.workspace_id, m.channel, [m.address], 'complaint', now);
+        await suppressAll(tx, m.workspace_id, m.channel, [m.address], 'complaint', now);
         return [event('Message Complained', 'complained')];
       case 'unsubscribed':
         if (m.channel === 'email' || m.channel === 'sms' || m.channel === 'push' || m.channel === 'print') {
           await saveConsents(tx, m.workspace_id, [{ contactId: m.contact_id, rows: [{ channel: m.channel, topic: '*', granted: false }] }], scope.source, now);
         }
-        await suppress(tx, m.workspace_id, m.channel, [m.address], 'unsubscribed', now);
+        await suppressAll(tx, m.workspace_id, m.channel, [m.address], 'unsubscribed', now);
         // The same id as an unsubscribe through the message's own link: one fact, stored once.
         return [event('Unsubscribed', 'unsubscribed:*', { unsubscribed_topic: '*' })];
       case 'failed':
@@ -136,7 +131,7 @@ export function createReportService({ db, clock, onEvents }: {
     const addresses = [...new Set([from, ...rows.map((c) => c.phone)])];
     const entries = rows.map((c) => ({ contactId: c.id, rows: [{ channel: 'sms' as const, topic: '*', granted: !stop }] }));
     await saveConsents(tx, scope.workspaceId, entries, stop ? 'sms-stop' : 'sms-start', now);
-    if (stop) await suppress(tx, scope.workspaceId, 'sms', addresses, 'unsubscribed', now);
+    if (stop) await suppressAll(tx, scope.workspaceId, 'sms', addresses, 'unsubscribed', now);
     else {
       await tx.query(
         `delete from suppressions where workspace_id = $1 and channel = 'sms' and address = any($2::text[]) and reason = 'unsubscribed'`,

@@ -3,7 +3,7 @@ import type { Db } from '../db/index.ts';
 import type { Clock } from '../core/clock.ts';
 import { recordEvents } from '../events/index.ts';
 import { saveConsents } from '../contacts/consent.ts';
-import { loadMessagingSettings } from '../policy/index.ts';
+import { loadMessagingSettings, suppress } from '../policy/index.ts';
 import { verifyToken, type LinkKind, type LinkPayload, type TokenFailure } from './links.ts';
 import { messageEvent } from '../channels/messages.ts';
 
@@ -80,10 +80,7 @@ export function createTrackingService({ db, clock, onEvents }: { db: Db; clock: 
         if (channel !== 'email' && channel !== 'sms' && channel !== 'push' && channel !== 'print') return;
         await saveConsents(tx, ws, [{ contactId, rows: [{ channel, topic: topic ?? '*', granted: false }] }], 'unsubscribe', now);
         if (!topic && m) {
-          await tx.query(
-            `insert into suppressions (workspace_id, channel, address, reason, created_at) values ($1, $2, $3, 'unsubscribed', $4) on conflict do nothing`,
-            [ws, channel, m.address, now],
-          );
+          await suppress(tx, [{ workspaceId: ws, channel, address: m.address, reason: 'unsubscribed' }], now);
         }
       });
       if (m) await record(m, 'Unsubscribed', `unsubscribed:${topic ?? '*'}`, { unsubscribed_topic: topic ?? '*' });
