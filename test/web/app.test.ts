@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { testDatabases } from '../helpers/db.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { launchBrowser, localContext, screenshot, skipWithoutChromium, watch } from './browser.ts';
+import { launchBrowser, localContext, screenshot, signIn, skipWithoutChromium, watch } from './browser.ts';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const HOSTILE_EVENT = '<script>alert("event")</script> Clicked';
@@ -50,16 +50,7 @@ describe('web app in a browser', { skip: skipWithoutChromium }, () => {
     return ws;
   }
 
-  async function open(token: string, hash = '') {
-    const { context, problems } = await localContext(browser);
-    const page = await context.newPage();
-    watch(page, problems);
-    await page.goto(`${server.url}/${hash}`);
-    await page.fill('input[name=token]', token);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('.workspace-name');
-    return { page, problems, close: () => context.close() };
-  }
+  const open = (token: string, hash = '') => signIn(browser, server.url, token, hash);
 
   const statValue = (page: Page, label: string) => page.locator(`[data-stat="${label}"] .stat-value`).innerText();
 

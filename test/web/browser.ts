@@ -66,3 +66,15 @@ export async function eventually<T>(check: () => Promise<T | undefined>, ms = 10
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Opens the web app at `hash` in a fresh context and signs in with the admin token. */
+export async function signIn(browser: Browser, url: string, token: string, hash = ''): Promise<{ page: Page; problems: string[]; close: () => Promise<void> }> {
+  const { context, problems } = await localContext(browser);
+  const page = await context.newPage();
+  watch(page, problems);
+  await page.goto(`${url}/${hash}`);
+  await page.fill('input[name=token]', token);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.workspace-name');
+  return { page, problems, close: () => context.close() };
+}

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { testDatabases } from '../helpers/db.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { launchBrowser, localContext, screenshot, skipWithoutChromium, watch } from './browser.ts';
+import { launchBrowser, screenshot, signIn, skipWithoutChromium } from './browser.ts';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
@@ -29,16 +29,7 @@ describe('journeys, blueprints and messages in the web app', { skip: skipWithout
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
-  async function open(token: string, hash = '') {
-    const { context, problems } = await localContext(browser);
-    const page = await context.newPage();
-    watch(page, problems);
-    await page.goto(`${server.url}/${hash}`);
-    await page.fill('input[name=token]', token);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('.workspace-name');
-    return { page, problems, close: () => context.close() };
-  }
+  const open = (token: string, hash = '') => signIn(browser, server.url, token, hash);
 
   it('installs a blueprint in one click, shows it active with its flow and counts, pauses and resumes it, and shows a sent email sandboxed', async () => {
     const ws = await server.workspace();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { testDatabases } from '../helpers/db.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { launchBrowser, localContext, screenshot, skipWithoutChromium, watch } from './browser.ts';
+import { launchBrowser, screenshot, signIn, skipWithoutChromium } from './browser.ts';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const HOSTILE_TOO = '"><svg onload=alert(2)> Users';
@@ -55,16 +55,7 @@ describe('segments in the web app', { skip: skipWithoutChromium }, () => {
     return ws;
   }
 
-  async function open(token: string, hash = '') {
-    const { context, problems } = await localContext(browser);
-    const page = await context.newPage();
-    watch(page, problems);
-    await page.goto(`${server.url}/${hash}`);
-    await page.fill('input[name=token]', token);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('.workspace-name');
-    return { page, problems, close: () => context.close() };
-  }
+  const open = (token: string, hash = '') => signIn(browser, server.url, token, hash);
 
   const editor = (page: Page) => page.locator('textarea[name=rule]');
   const ruleProblem = (page: Page) => page.locator('[data-error=rule] .error-box');
