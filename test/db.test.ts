@@ -1,7 +1,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDatabases } from './helpers/db.ts';
-import { migrate, type Db } from '../src/db/index.ts';
+import { migrate, sqlLiteral, type Db } from '../src/db/index.ts';
+import { readCopyBinary } from '../src/db/copy-binary.ts';
 import { splitStatements } from '../src/db/migrate.ts';
 
 for (const target of testDatabases()) {
@@ -37,6 +38,20 @@ for (const target of testDatabases()) {
       );
       const { rows } = await db.query(`select * from tx_probe where k = 'x'`);
       assert.equal(rows.length, 0);
+    });
+
+    it('reads a query by COPY in binary format, with literals that hold quotes and backslashes', async () => {
+      const hostile = `it's a \\ back'slash\\'; drop table x; --`;
+      const sql = `select n::int2, n * 100000::int4, n * 3000000000::bigint, case when n = 2 then null else n / 4.0 end::float8, length(${sqlLiteral(hostile)})
+                     from generate_series(1, 3) n where ${sqlLiteral(hostile)} = $h$${hostile}$h$ order by n`;
+      const [small, int, big, float, length] = readCopyBinary(await db.copyTo!(sql), ['int', 'int', 'int', 'float8', 'int']);
+      assert.deepEqual(small, [1, 2, 3]);
+      assert.deepEqual(int, [100000, 200000, 300000]);
+      assert.deepEqual(big, [3000000000, 6000000000, 9000000000]);
+      assert.deepEqual(float, [0.25, null, 0.75]);
+      assert.deepEqual(length, [hostile.length, hostile.length, hostile.length]);
+      assert.deepEqual(readCopyBinary(await db.copyTo!(`select 1 where false`), ['int']), [[]]);
+      assert.throws(() => sqlLiteral('a\0b'), /NUL/);
     });
 
     it('delivers notifications', async () => {

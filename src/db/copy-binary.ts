@@ -104,3 +104,39 @@ export class CopyBinaryWriter {
     return this.buf.subarray(0, this.at);
   }
 }
+
+/** How to read a column of {@link readCopyBinary}: an integer (int2, int4 or int8, by its length; a boolean as 1 or 0) or a float8. */
+export type CopyColumn = 'int' | 'float8';
+
+/**
+ * The columns of COPY … TO in binary format (Db.copyTo): one array per column, null for SQL null.
+ * Integers are read by their length (int8 must be a safe integer, as every id and day here is);
+ * a float8 column must say so, since it is eight bytes as an int8 is. Reading a million rows of
+ * numbers this way costs the server half of what formatting them as text array literals does.
+ */
+export function readCopyBinary(data: Uint8Array, columns: readonly CopyColumn[]): (number | null)[][] {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (let i = 0; i < SIGNATURE.length; i++) if (data[i] !== SIGNATURE[i]) throw new Error('not COPY binary data');
+  let at = SIGNATURE.length + 4;
+  at += 4 + view.getInt32(at);
+  const out = columns.map(() => [] as (number | null)[]);
+  for (;;) {
+    const fields = view.getInt16(at);
+    at += 2;
+    if (fields === -1) return out;
+    if (fields !== columns.length) throw new Error(`COPY row of ${fields} fields, ${columns.length} expected`);
+    for (let c = 0; c < fields; c++) {
+      const length = view.getInt32(at);
+      at += 4;
+      const column = out[c]!;
+      if (length === -1) column.push(null);
+      else if (columns[c] === 'float8') column.push(view.getFloat64(at));
+      else if (length === 8) column.push(view.getInt32(at) * TWO_32 + view.getUint32(at + 4));
+      else if (length === 4) column.push(view.getInt32(at));
+      else if (length === 2) column.push(view.getInt16(at));
+      else if (length === 1) column.push(data[at]!); // a boolean: 1 or 0
+      else throw new Error(`COPY field of ${length} bytes where an integer was expected`);
+      if (length > 0) at += length;
+    }
+  }
+}

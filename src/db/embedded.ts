@@ -27,12 +27,19 @@ export async function openEmbedded(dataDir: string | null): Promise<Db> {
       const res = await q.query(`copy ${target} from '/dev/blob'${format}`, [], { blob: new Blob([data as BlobPart]) });
       return res.affectedRows ?? 0;
     },
+    // …and writes COPY … TO '/dev/blob' into a Blob.
+    async copyTo(select: string): Promise<Uint8Array> {
+      const res = await q.query(`copy (${select}) to '/dev/blob' with (format binary)`);
+      if (!res.blob) throw new Error('COPY TO returned no data');
+      return new Uint8Array(await res.blob.arrayBuffer());
+    },
   });
   const base = wrap(pg);
   return {
     kind: 'embedded',
     query: base.query,
     copyFrom: base.copyFrom,
+    copyTo: base.copyTo,
     async exec(sql) {
       await pg.exec(sql);
     },

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFromStdin } from 'pg-copy-streams';
+import { from as copyFromStdin, to as copyToStdout } from 'pg-copy-streams';
 import { TypeOid, parseNumber, type Db, type Queryable, type QueryResult } from './types.ts';
 
 const types = {
@@ -45,6 +45,11 @@ export async function openServer(url: string, options: { max?: number; schema?: 
     await pipeline(Readable.from([data]), stream);
     return stream.rowCount;
   };
+  const copyOut = async (c: pg.PoolClient, select: string): Promise<Uint8Array> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of c.query(copyToStdout(`copy (${select}) to stdout with (format binary)`))) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
   let listener: pg.PoolClient | null = null;
   const handlers = new Map<string, Set<(payload: string) => void>>();
   return {
@@ -58,6 +63,14 @@ export async function openServer(url: string, options: { max?: number; schema?: 
         c.release();
       }
     },
+    async copyTo(select) {
+      const c = await pool.connect();
+      try {
+        return await copyOut(c, select);
+      } finally {
+        c.release();
+      }
+    },
     async exec(sql) {
       await pool.query(sql);
     },
@@ -65,7 +78,7 @@ export async function openServer(url: string, options: { max?: number; schema?: 
       const c = await pool.connect();
       try {
         await c.query('begin');
-        const tx: Queryable = { query: (sql, params) => query(c, sql, params), copyFrom: (target, data) => copy(c, target, data) };
+        const tx: Queryable = { query: (sql, params) => query(c, sql, params), copyFrom: (target, data) => copy(c, target, data), copyTo: (select) => copyOut(c, select) };
         const result = await fn(tx);
         await c.query('commit');
         return result;

@@ -11,6 +11,18 @@ export interface Queryable {
    * optional only so that a Queryable can be a plain wrapper. Resolves with the rows loaded.
    */
   copyFrom?(target: string, data: string | Uint8Array): Promise<number>;
+  /**
+   * The rows of a query (built from code, never from input: COPY takes no parameters, so values
+   * go in as {@link sqlLiteral}s) in COPY's binary format, which copy-binary.ts reads.
+   */
+  copyTo?(select: string): Promise<Uint8Array>;
+}
+
+/** A string as an SQL literal, whatever standard_conforming_strings says (as libpq's PQescapeLiteral). */
+export function sqlLiteral(value: string): string {
+  if (value.includes('\0')) throw new RangeError('an SQL literal cannot hold a NUL character');
+  const quoted = `'${value.replace(/'/g, "''")}'`;
+  return value.includes('\\') ? ` E${quoted.replace(/\\/g, '\\\\')}` : quoted;
 }
 
 /**

@@ -121,6 +121,61 @@ for (const target of testDatabases()) {
       });
     }
 
+    // The order summary stored with each row, against the orders aggregated afresh as of today.
+    const assertSummariesHold = async () => {
+      const asOf = utcDate(clock.now());
+      const expected = new Map(inputsOf(await readScorePage(tend.db, ws, asOf, 0, 100_000)).map((c) => [c.contactId, c]));
+      const { rows } = await tend.db.query<{ id: number; days: number; first: number | null; last: number | null; gap: number | null; repeat: number | null; spend: number | null }>(
+        `select contact_id as id, purchase_days as days, first_order_date - date '1970-01-01' as first, last_order_date - date '1970-01-01' as last,
+                last_gap as gap, repeat_spend as repeat, spend from contact_scores where workspace_id = $1`,
+        [ws],
+      );
+      assert.equal(rows.length, expected.size);
+      for (const r of rows) {
+        const c = expected.get(r.id)!;
+        const want = c.x === null ? [0, null, null, null, null, null] : [c.x + 1, c.firstDay, c.lastDay, c.lastGap, c.repeatSpend, c.spend];
+        assert.deepEqual([r.days, r.first, r.last, r.gap, r.repeat, r.spend], want, `contact ${r.id}`);
+      }
+    };
+
+    it('reuses the stored order summaries: aggregates only the customers whose orders changed, and stays exact', async () => {
+      await tend.models.score(ws);
+      const customers = (await tend.db.query<{ id: number }>(
+        `select contact_id as id from orders where workspace_id = $1 and status = 'completed' group by contact_id having count(*) >= 2 order by contact_id limit 8`, [ws],
+      )).rows.map((r) => r.id);
+      const [added, refunded, repriced, deleted, backdated, movedFrom, movedTo, future] = customers as [number, number, number, number, number, number, number, number];
+      const orderOf = async (id: number) => (await tend.db.query<{ order_id: string }>(`select order_id from orders where workspace_id = $1 and contact_id = $2 and status = 'completed' order by ordered_at desc limit 1`, [ws, id])).rows[0]!.order_id;
+      const insert = (id: number, orderId: string, at: Date) =>
+        tend.db.query(`insert into orders (workspace_id, order_id, contact_id, total, ordered_at, created_at, updated_at) values ($1, $2, $3, 42.5, $4, $4, $4)`, [ws, orderId, id, at]);
+      // Every way orders change, straight in the table (the trigger sees every writer alike).
+      await insert(added, 'reuse-added', clock.now());
+      await tend.db.query(`update orders set status = 'refunded' where workspace_id = $1 and order_id = $2`, [ws, await orderOf(refunded)]);
+      await tend.db.query(`update orders set total = total + 10 where workspace_id = $1 and order_id = $2`, [ws, await orderOf(repriced)]);
+      await tend.db.query(`delete from orders where workspace_id = $1 and order_id = $2`, [ws, await orderOf(deleted)]);
+      await insert(backdated, 'reuse-backdated', new Date(clock.now().getTime() - 200 * DAY_MS));
+      await tend.db.query(`update orders set contact_id = $3 where workspace_id = $1 and order_id = $2`, [ws, await orderOf(movedFrom), movedTo]);
+      // An order dated tomorrow: today's scoring leaves it out; tomorrow's must count it, although
+      // no order of that customer is written in between.
+      await insert(future, 'reuse-future', new Date(clock.now().getTime() + DAY_MS));
+      const today = await tend.models.score(ws);
+      assert.equal(today.aggregated, 8, 'the eight customers whose orders were written');
+      await assertSummariesHold();
+      clock.advance(DAY_MS);
+      const tomorrow = await tend.models.score(ws);
+      assert.equal(tomorrow.aggregated, 1, 'the customer with an order on the new day');
+      await assertSummariesHold();
+      assertWithinTolerance(await stored(), await fresh());
+    });
+
+    it('a back-test aggregates everybody, and the next run catches up on the days it left out', async () => {
+      const backTest = await tend.models.score(ws, { asOf: utcDate(new Date(clock.now().getTime() - 40 * DAY_MS)) });
+      assert.ok(backTest.aggregated > 1000, `a back-test aggregated ${backTest.aggregated}`);
+      const today = await tend.models.score(ws);
+      assert.ok(today.aggregated > 0);
+      await assertSummariesHold();
+      assertWithinTolerance(await stored(), await fresh());
+    });
+
     it('rewrites a row stored before fingerprints once, announcing what it changed from', async () => {
       const rows = await stored();
       const [id, row] = [...rows].find(([, r]) => r.lifecycle_stage !== 'active' && r.rfm_cell !== 'Lost' && r.churn_band !== null && r.churn_band !== 'very_high')!;
@@ -155,10 +210,12 @@ for (const target of testDatabases()) {
       const rows = await stored();
       const id = [...rows.keys()][0]!;
       const score = createScorer({ asOf: utcDate(clock.now()), fit: await latestFit(tend.db, ws), settings: await loadSettings(tend.db, ws) });
-      const scores = inputsOf(await readScorePage(tend.db, ws, utcDate(clock.now()), id - 1, 1)).map(score);
+      const page = await readScorePage(tend.db, ws, utcDate(clock.now()), id - 1, 1);
+      const scores = inputsOf(page).map(score);
       // As if nothing were stored: the page goes to COPY straight into contact_scores, meets the
       // stored row, and is written the other way, where the stored (later) row wins.
-      const batch = changedScores(scores, { id: [], fingerprint: [], next_day: [], stored_code: [] }, dayOf(utcDate(clock.now())));
+      const nothing = { id: [], fingerprint: [], next_day: [], stored_code: [], purchase_days: [], first_day: [], last_day: [], last_gap: [], repeat_spend: [], spend: [], orders_version: [] };
+      const batch = changedScores(scores, page.orders_version, nothing, dayOf(utcDate(clock.now())));
       assert.ok(batch.nothingStored);
       const result = await writeBatch(tend.db, ws, batch, new Date(clock.now().getTime() - DAY_MS), { after: id - 1, upTo: id });
       assert.equal(result.written, 0);

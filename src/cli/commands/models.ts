@@ -42,7 +42,7 @@ function fitText(fit: FitResult, scored: ScoreRunResult | null): string {
 }
 
 const scoredText = (r: ScoreRunResult) =>
-  `Scored ${r.scored.toLocaleString('en')} contacts (${r.customers.toLocaleString('en')} customers) in ${s(r.timings.totalMs)}: ` +
+  `Scored ${r.scored.toLocaleString('en')} contacts (${r.customers.toLocaleString('en')} customers, ${r.aggregated.toLocaleString('en')} of them with orders read again) in ${s(r.timings.totalMs)}: ` +
   `${r.written.toLocaleString('en')} rows written, ${r.unchanged.toLocaleString('en')} unchanged; ` +
   `${r.stageChanges} stage, ${r.rfmChanges} RFM cell and ${r.churnChanges} churn band changes`;
 

@@ -6,7 +6,8 @@
  * marketer could tell:
  *
  * - exactly: the RFM scores, RFM cell, churn band and lifecycle stage (whose changes are events),
- *   and the purchase days and first and last purchase day (a new, refunded or cancelled order);
+ *   and the order summary the scores came from (purchase days, first and last purchase day, the
+ *   gap before the last, spend to the cent), which a rescoring reuses (pages.ts);
  * - probabilities (P(alive) and so churn risk, P(an order in 90 days)): to the percentage point;
  * - expected purchases and lifetime value: by 2 % of the value, or near zero by 0.005 orders and
  *   0.50 of money (buckets of ln(1 + v / s) / ln 1.02, with s = 0.25 orders, 25 of money);
@@ -84,6 +85,9 @@ export function fingerprint(s: CustomerScore, code: number): number {
   v[7] = logStep(s.expectedPurchases90d, ORDERS_SCALE);
   v[8] = logStep(s.expectedPurchases365d, ORDERS_SCALE);
   v[9] = logStep(s.predictedClv, MONEY_SCALE);
+  v[10] = s.lastGap ?? -1;
+  v[11] = s.spend === null ? -1 : Math.round(s.spend * 100);
+  v[12] = s.repeatSpend === null ? -1 : Math.round(s.repeatSpend * 100);
   let a = 0x9747b28c;
   let b = 0x1b56c4e9;
   for (let i = 0; i < v.length; i++) {
@@ -93,7 +97,7 @@ export function fingerprint(s: CustomerScore, code: number): number {
   // 32 bits of one lane and 2 of the other under the code: an exact JavaScript number and a Postgres bigint.
   return code * HASH_BITS + finish(a) * 4 + (finish(b) >>> 30);
 }
-const scratch = new Int32Array(10);
+const scratch = new Int32Array(13);
 
 /** Whether the expected next order day moved beyond its tolerance since it was stored. */
 export function nextOrderMoved(stored: number | null, next: number | null, asOfDay: number): boolean {

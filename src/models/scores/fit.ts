@@ -198,7 +198,7 @@ export function fitSummary(fit: FitResult, scored: ScoreRunResult | null) {
     rfm: fit.rfm,
     seconds: { fit: fit.timings.totalMs / 1000, inputs: fit.timings.inputsMs / 1000, optimise: fit.timings.optimiseMs / 1000, score: scored ? scored.timings.totalMs / 1000 : null },
     scored: scored && {
-      contacts: scored.scored, customers: scored.customers, written: scored.written, unchanged: scored.unchanged,
+      contacts: scored.scored, customers: scored.customers, aggregated: scored.aggregated, written: scored.written, unchanged: scored.unchanged,
       rfmChanges: scored.rfmChanges, churnChanges: scored.churnChanges, stageChanges: scored.stageChanges,
     },
     notes: fit.notes,

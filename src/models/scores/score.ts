@@ -67,6 +67,10 @@ export type CustomerScore = {
   frequency: number | null;
   recency: number | null;
   T: number | null;
+  /** The rest of the order summary the scores came from, stored with them (pages.ts reuses it). */
+  lastGap: number | null;
+  repeatSpend: number | null;
+  spend: number | null;
 };
 
 type Cached = { e30: number; e90: number; e365: number; clvFactor: number; nextDays: number; none90: number };
@@ -117,7 +121,7 @@ export function createScorer(ctx: { asOf: string; fit: StoredFit | null; setting
         contactId: c.contactId, recencyScore: null, frequencyScore: null, monetaryScore: null, rfmCell: null, pAlive: null, churnRisk: null,
         churnBand: null, expectedPurchases30d: null, expectedPurchases90d: null, expectedPurchases365d: null, expectedNextOrderDay: null,
         predictedClv: null, pOrder90d: null, lifecycleStage: 'prospect', purchaseDays: 0, firstOrderDay: null, lastOrderDay: null,
-        frequency: null, recency: null, T: null,
+        frequency: null, recency: null, T: null, lastGap: null, repeatSpend: null, spend: null,
       };
     }
     const x = c.x;
@@ -148,9 +152,9 @@ export function createScorer(ctx: { asOf: string; fit: StoredFit | null; setting
       if (e.nextDays <= MAX_NEXT_ORDER_DAYS) next = asOfDay + Math.max(1, Math.round(e.nextDays));
     }
     // Just before the latest order the customer had x purchase days, the last of them `lastGap`
-    // days before it: were they lapsed then?
+    // days before it: were they lapsed then? (Only asked while "won back" is still possible.)
     let lapsedBefore = false;
-    if (x >= 1 && c.lastGap !== null) {
+    if (x >= 1 && c.lastGap !== null && sinceLast <= settings.lifecycle.wonBackDays) {
       const prevLast = c.lastDay - c.lastGap;
       const prevBand = bg && x >= 2 ? band(1 - pAlive(bg, x - 1, (prevLast - c.firstDay) * scale, (c.lastDay - c.firstDay) * scale)) : null;
       lapsedBefore = isLapsed(x, c.lastGap, prevBand, settings.lifecycle);
@@ -178,6 +182,9 @@ export function createScorer(ctx: { asOf: string; fit: StoredFit | null; setting
       frequency: x,
       recency: txDays * (bg ? scale : 1),
       T: Tdays * (bg ? scale : 1),
+      lastGap: c.lastGap,
+      repeatSpend: c.repeatSpend,
+      spend: c.spend,
     };
   };
 }

@@ -7,13 +7,15 @@
  * running it again finishes the rest.
  */
 import type { Db } from '../../db/index.ts';
-import { contactRanges, dayOf } from './inputs.ts';
+import { contactRanges, dayOf, utcDate } from './inputs.ts';
 import { createScorer, type CustomerInput, type CustomerScore } from './score.ts';
 import type { ModelSettings, StoredFit } from './schema.ts';
-import { inputsOf, readRescoreContacts, readRescorePage } from './pages.ts';
+import { readRescoreContacts, readRescorePage, scorePage, type InputsPlan } from './pages.ts';
+import { parseNumbers } from './sql/arrays.ts';
+import { orderedBetweenSql } from './sql/customer-days.ts';
 import type { ScorePage } from './sql/score-page.ts';
 import type { StoredScores } from './sql/stored-scores.ts';
-import { deleteScoresAfterSql, recordRunSql, type ApplyScoresResult } from './sql/write-scores.ts';
+import { deleteScoresAfterSql, lowerRunAsOfSql, recordRunSql, type ApplyScoresResult } from './sql/write-scores.ts';
 import { changedScores, writeBatch, type ScoreBatch } from './writer.ts';
 
 export type ScoreContext = { fit: StoredFit | null; settings: ModelSettings };
@@ -22,6 +24,8 @@ export type ScoreRunResult = {
   /** Contacts scored (customers and known prospects). */
   scored: number;
   customers: number;
+  /** Customers whose orders were aggregated; the others' stored order summaries still held (pages.ts). */
+  aggregated: number;
   /** Rows written: new scores, and scores that moved beyond their tolerance (changes.ts). */
   written: number;
   /** Contacts whose stored scores stand: nothing moved beyond its tolerance. */
@@ -36,7 +40,7 @@ export type ScoreRunResult = {
 };
 
 function emptyResult(): ScoreRunResult {
-  return { scored: 0, customers: 0, written: 0, unchanged: 0, rfmChanges: 0, churnChanges: 0, stageChanges: 0, contacts: [], timings: { readMs: 0, computeMs: 0, writeMs: 0, totalMs: 0 } };
+  return { scored: 0, customers: 0, aggregated: 0, written: 0, unchanged: 0, rfmChanges: 0, churnChanges: 0, stageChanges: 0, contacts: [], timings: { readMs: 0, computeMs: 0, writeMs: 0, totalMs: 0 } };
 }
 
 function add(result: ScoreRunResult, scores: CustomerScore[], batch: ScoreBatch, w: ApplyScoresResult): void {
@@ -63,8 +67,9 @@ export async function scoreWorkspace(
   const started = performance.now();
   const score = createScorer({ asOf: options.asOf, fit: ctx.fit, settings: ctx.settings });
   const result = emptyResult();
+  const plan = await inputsPlan(db, workspaceId, options.asOf, options.scoredAt);
   const ranges = await contactRanges(db, workspaceId, Math.max(1, options.parallel ?? 1));
-  await Promise.all(ranges.map((range) => scoreRange(db, workspaceId, range, score, result, options)));
+  await Promise.all(ranges.map((range) => scoreRange(db, workspaceId, range, score, plan, result, options)));
   const last = ranges.length > 0 ? ranges[ranges.length - 1]!.upTo : 0;
   await db.query(deleteScoresAfterSql, [workspaceId, last]);
   await db.query(recordRunSql, [workspaceId, options.asOf, options.scoredAt]);
@@ -72,7 +77,31 @@ export async function scoreWorkspace(
   return result;
 }
 
-type Rescore = { page: ScorePage; stored: StoredScores };
+/** Beyond this many contacts with orders since the last run, aggregating everybody costs less than picking them out. */
+const MAX_ORDERED_SINCE = 100_000;
+
+/**
+ * Whether a full run may reuse the order summaries stored with the scores (pages.ts). The stored
+ * summaries are as of the latest full run's as-of day or later (score_runs; rows rescored after
+ * an order are as of their day), so they hold for a run as of that day or later, for every
+ * contact whose orders were not written since (their order version says) and who has no order on
+ * a day in between. A run as of an earlier day (a back-test) or of a day before today aggregates
+ * everybody, and first lowers the recorded as-of day, so that should it stop half-way, the next
+ * run knows that some summaries are as of that earlier day.
+ */
+async function inputsPlan(db: Db, workspaceId: string, asOf: string, scoredAt: Date): Promise<InputsPlan> {
+  const { rows } = await db.query<{ as_of: string }>(`select as_of::text as as_of from score_runs where workspace_id = $1`, [workspaceId]);
+  const last = rows[0]?.as_of;
+  if (last !== undefined && last <= asOf && asOf >= utcDate(scoredAt)) {
+    const ids = await db.query<{ id: string }>(orderedBetweenSql, [workspaceId, last, asOf, MAX_ORDERED_SINCE + 1]);
+    const orderedSince = new Set(parseNumbers(ids.rows[0]!.id) as number[]);
+    if (orderedSince.size <= MAX_ORDERED_SINCE) return { kind: 'stored', orderedSince };
+  }
+  await db.query(lowerRunAsOfSql, [workspaceId, asOf]);
+  return { kind: 'aggregate' };
+}
+
+type Rescore = { page: ScorePage; stored: StoredScores; aggregated: number };
 
 // One range of a full run, as a pipeline: while page k is scored, page k + 1 is being read and
 // page k - 1 written (each on a connection of its own), so that the loop waits for neither the
@@ -82,12 +111,13 @@ async function scoreRange(
   workspaceId: string,
   range: { after: number; upTo: number },
   score: (c: CustomerInput) => CustomerScore,
+  plan: InputsPlan,
   result: ScoreRunResult,
   options: { asOf: string; scoredAt: Date; pageSize?: number; onProgress?: (scored: number) => void },
 ): Promise<void> {
   const pageSize = options.pageSize ?? 10_000;
   const asOfDay = dayOf(options.asOf);
-  const read = (after: number) => readRescorePage(db, workspaceId, options.asOf, after, pageSize, range.upTo);
+  const read = (after: number) => readRescorePage(db, workspaceId, options.asOf, after, pageSize, range.upTo, plan);
   const write = async (scores: CustomerScore[], batch: ScoreBatch, pageRange: { after: number; upTo: number }) => {
     const t = performance.now();
     add(result, scores, batch, await writeBatch(db, workspaceId, batch, options.scoredAt, pageRange, { asynchronousCommit: true }));
@@ -100,15 +130,16 @@ async function scoreRange(
   try {
     while (pending) {
       let t = performance.now();
-      const { page, stored }: Rescore = await pending;
+      const { page, stored, aggregated }: Rescore = await pending;
       result.timings.readMs += performance.now() - t;
+      result.aggregated += aggregated;
       if (page.page_size === 0 || page.last_id === null) break;
       t = performance.now();
       const pageRange = { after, upTo: page.last_id };
       after = page.last_id;
       pending = page.page_size === pageSize ? read(after) : null;
-      const scores = inputsOf(page).map(score);
-      const batch = changedScores(scores, stored, asOfDay);
+      const scores = scorePage(page, score);
+      const batch = changedScores(scores, page.orders_version, stored, asOfDay);
       result.timings.computeMs += performance.now() - t;
       await writing;
       writing = write(scores, batch, pageRange);
@@ -130,8 +161,9 @@ export async function scoreContacts(db: Db, workspaceId: string, contactIds: rea
   if (contactIds.length === 0) return result;
   const score = createScorer({ asOf: options.asOf, fit: ctx.fit, settings: ctx.settings });
   const { page, stored } = await readRescoreContacts(db, workspaceId, options.asOf, contactIds);
-  const scores = inputsOf(page).map(score);
-  const batch = changedScores(scores, stored, dayOf(options.asOf));
+  const scores = scorePage(page, score);
+  result.aggregated = scores.filter((s) => s.frequency !== null).length;
+  const batch = changedScores(scores, page.orders_version, stored, dayOf(options.asOf));
   let lo = Infinity;
   let hi = -Infinity;
   for (const id of contactIds) {

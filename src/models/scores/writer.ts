@@ -27,6 +27,8 @@ export type ScoreBatch = {
   /** Per changed score: its category code and fingerprint (changes.ts). */
   codes: number[];
   fingerprints: number[];
+  /** Per changed score: the contact's order version its order summary was read at. */
+  versions: (number | null)[];
   /** Per changed score: the stored fingerprint and category code it replaces; null for a new row. */
   previous: (number | null)[];
   previousCodes: (number | null)[];
@@ -40,12 +42,18 @@ export type ScoreBatch = {
 
 /**
  * Compares new scores with the stored ones (both sorted by contact id) as of a day and keeps what
- * changed. A stored row that is not among the scores is `gone`.
+ * changed. `versions` are the contacts' order versions (one per score), stored with the scores: a
+ * row whose version moved is rewritten even when no score did, so that its stored order summary
+ * can be reused (pages.ts). A stored row that is not among the scores is `gone`.
  */
-export function changedScores(scores: readonly CustomerScore[], stored: StoredScores, asOfDay: number): ScoreBatch {
-  const batch: ScoreBatch = { changed: [], codes: [], fingerprints: [], previous: [], previousCodes: [], nothingStored: stored.id.length === 0, unchanged: 0, gone: [] };
+export function changedScores(scores: readonly CustomerScore[], versions: readonly (number | null)[], stored: StoredScores, asOfDay: number): ScoreBatch {
+  const batch: ScoreBatch = {
+    changed: [], codes: [], fingerprints: [], versions: [], previous: [], previousCodes: [], nothingStored: stored.id.length === 0, unchanged: 0, gone: [],
+  };
   let k = 0;
-  for (const s of scores) {
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!;
+    const version = versions[i] ?? null;
     while (k < stored.id.length && stored.id[k]! < s.contactId) batch.gone.push(stored.id[k++]!);
     const code = categoryCode(s);
     const print = fingerprint(s, code);
@@ -55,7 +63,8 @@ export function changedScores(scores: readonly CustomerScore[], stored: StoredSc
       previous = stored.fingerprint[k] ?? null;
       const storedCode = stored.stored_code[k] ?? null; // categories not those of the fingerprint
       previousCode = storedCode ?? codeOf(previous!);
-      const same = storedCode === null && previous === print && !nextOrderMoved(stored.next_day[k] ?? null, s.expectedNextOrderDay, asOfDay);
+      const same = storedCode === null && previous === print && (stored.orders_version[k] ?? null) === version &&
+        !nextOrderMoved(stored.next_day[k] ?? null, s.expectedNextOrderDay, asOfDay);
       k++;
       if (same) {
         batch.unchanged++;
@@ -65,6 +74,7 @@ export function changedScores(scores: readonly CustomerScore[], stored: StoredSc
     batch.changed.push(s);
     batch.codes.push(code);
     batch.fingerprints.push(print);
+    batch.versions.push(version);
     batch.previous.push(previous);
     batch.previousCodes.push(previousCode);
   }
@@ -74,12 +84,13 @@ export function changedScores(scores: readonly CustomerScore[], stored: StoredSc
 
 /** The batch as rows of the staging table ({@link batchTarget}). */
 function stagingRows(b: ScoreBatch): Uint8Array {
-  const out = new CopyBinaryWriter(b.changed.length * 160);
+  const out = new CopyBinaryWriter(b.changed.length * 200);
   b.changed.forEach((s, i) => {
-    out.row(15).int8(s.contactId).int8(b.previous[i] ?? null).int4(b.previousCodes[i] ?? null).int4(b.codes[i]!)
+    out.row(19).int8(s.contactId).int8(b.previous[i] ?? null).int4(b.previousCodes[i] ?? null).int4(b.codes[i]!)
       .float8(round6(s.pAlive)).float8(round6(s.expectedPurchases30d)).float8(round6(s.expectedPurchases90d)).float8(round6(s.expectedPurchases365d))
       .int4(s.expectedNextOrderDay).float8(cents(s.predictedClv)).float8(round6(s.pOrder90d))
-      .int4(s.purchaseDays).int4(s.firstOrderDay).int4(s.lastOrderDay).int8(b.fingerprints[i]!);
+      .int4(s.purchaseDays).int4(s.firstOrderDay).int4(s.lastOrderDay).int8(b.fingerprints[i]!)
+      .int4(s.lastGap).float8(s.repeatSpend).float8(s.spend).int8(b.versions[i] ?? null);
   });
   return out.finish();
 }
@@ -91,18 +102,18 @@ const stageBytes = utf8(lifecycleStages);
 
 /** The batch as rows of contact_scores itself ({@link scoresTarget}). */
 function tableRows(b: ScoreBatch, workspaceId: string, scoredAt: Date): Uint8Array {
-  const out = new CopyBinaryWriter(b.changed.length * 220);
+  const out = new CopyBinaryWriter(b.changed.length * 260);
   const ws = Buffer.from(workspaceId);
   const at = scoredAt.getTime();
   for (let i = 0; i < b.changed.length; i++) {
     const s = b.changed[i]!;
     const alive = round6(s.pAlive);
-    out.row(21, ws.length + 64).text(ws).int8(s.contactId).int2(s.recencyScore).int2(s.frequencyScore).int2(s.monetaryScore)
+    out.row(25, ws.length + 64).text(ws).int8(s.contactId).int2(s.recencyScore).int2(s.frequencyScore).int2(s.monetaryScore)
       .text(cellBytes.get(s.rfmCell) ?? null).float8(alive).float8(alive === null ? null : 1 - alive).text(bandBytes.get(s.churnBand) ?? null)
       .float8(round6(s.expectedPurchases30d)).float8(round6(s.expectedPurchases90d)).float8(round6(s.expectedPurchases365d))
       .date(s.expectedNextOrderDay).float8(cents(s.predictedClv))
       .text(stageBytes.get(s.lifecycleStage)!).float8(round6(s.pOrder90d)).int4(s.purchaseDays).date(s.firstOrderDay).date(s.lastOrderDay)
-      .int8(b.fingerprints[i]!).timestamptz(at);
+      .int8(b.fingerprints[i]!).timestamptz(at).int4(s.lastGap).float8(s.repeatSpend).float8(s.spend).int8(b.versions[i] ?? null);
   }
   return out.finish();
 }

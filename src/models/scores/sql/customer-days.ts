@@ -1,3 +1,5 @@
+import { readCopyBinary } from '../../../db/copy-binary.ts';
+import { sqlLiteral, type Queryable } from '../../../db/index.ts';
 import { parseNumbers } from './arrays.ts';
 
 /**
@@ -76,3 +78,39 @@ export function parseCustomersPage(row: CustomersPageRow): CustomersPage {
 
 /** The smallest and largest contact id of a workspace, to split the fit into ranges. */
 export const contactIdRangeSql = `select min(id) as lo, max(id) as hi from contacts where workspace_id = $1`;
+
+/**
+ * The order versions (0024) of the given contacts (`$2` ids), as array literals: a contact without
+ * one has had no order since versions were kept (0024 gave every customer then version 1).
+ */
+export const versionsByIdSql = `
+  select coalesce(array_agg(contact_id order by contact_id), '{}')::text as id, coalesce(array_agg(version order by contact_id), '{}')::text as version
+    from customer_order_versions where workspace_id = $1 and contact_id = any($2::bigint[])`;
+
+export type OrderVersions = { id: number[]; version: number[] };
+
+/** The order versions of the contacts with ids in (after, upTo], by COPY in binary format. */
+export async function copyVersionsPage(q: Queryable, workspaceId: string, after: number, upTo: number): Promise<OrderVersions> {
+  if (!q.copyTo) throw new Error('reading order versions needs a database connection that supports COPY');
+  for (const n of [after, upTo]) if (!Number.isSafeInteger(n)) throw new RangeError(`not an integer: ${n}`);
+  const [id, version] = readCopyBinary(
+    await q.copyTo(`select contact_id, version from customer_order_versions
+                     where workspace_id = ${sqlLiteral(workspaceId)} and contact_id > ${after} and contact_id <= ${upTo} order by contact_id`),
+    ['int', 'int'],
+  );
+  return { id: id as number[], version: version as number[] };
+}
+export type OrderVersionsRow = { id: string; version: string };
+export const parseOrderVersions = (row: OrderVersionsRow): OrderVersions => ({ id: parseNumbers(row.id) as number[], version: parseNumbers(row.version) as number[] });
+
+/**
+ * Contacts with an order on a UTC day in ($2, $3] (`$1` workspace), at most `$4` of them: orders
+ * that a summary stored as of day $2 left out but a scoring as of $3 counts. Read through the
+ * (workspace, ordered_at) index.
+ */
+export const orderedBetweenSql = `
+  select coalesce(array_agg(contact_id), '{}')::text as id
+    from (select distinct contact_id from orders
+           where workspace_id = $1 and status = 'completed'
+             and ordered_at >= (($2::date + 1)::timestamp at time zone 'UTC') and ordered_at < (($3::date + 1)::timestamp at time zone 'UTC')
+           limit $4) c`;

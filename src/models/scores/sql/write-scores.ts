@@ -35,18 +35,20 @@ export const createBatchSql = `
   create temp table if not exists contact_scores_batch (
     contact_id bigint not null, old_fingerprint bigint, old_code integer, code integer not null,
     p_alive float8, e30 float8, e90 float8, e365 float8, next_day integer, clv float8, p_order_90d float8,
-    purchase_days integer not null, first_day integer, last_day integer, fingerprint bigint not null
+    purchase_days integer not null, first_day integer, last_day integer, fingerprint bigint not null,
+    last_gap integer, repeat_spend float8, spend float8, orders_version bigint
   ) on commit delete rows`;
 
 /** The COPY target: columns in the order of the rows the writer builds. */
 export const batchTarget =
-  'contact_scores_batch (contact_id, old_fingerprint, old_code, code, p_alive, e30, e90, e365, next_day, clv, p_order_90d, purchase_days, first_day, last_day, fingerprint)';
+  'contact_scores_batch (contact_id, old_fingerprint, old_code, code, p_alive, e30, e90, e365, next_day, clv, p_order_90d, purchase_days, first_day, last_day, fingerprint, ' +
+  'last_gap, repeat_spend, spend, orders_version)';
 
 /** contact_scores itself as a COPY target, for pages of which nothing is stored yet (writer.ts). */
 export const scoresTarget =
   'contact_scores (workspace_id, contact_id, recency_score, frequency_score, monetary_score, rfm_cell, p_alive, churn_risk, churn_band, ' +
   'expected_purchases_30d, expected_purchases_90d, expected_purchases_365d, expected_next_order_at, predicted_clv, lifecycle_stage, ' +
-  'p_order_90d, purchase_days, first_order_date, last_order_date, fingerprint, scored_at)';
+  'p_order_90d, purchase_days, first_order_date, last_order_date, fingerprint, scored_at, last_gap, repeat_spend, spend, orders_version)';
 
 const cell = (code: string) => `($3::text[])[(${code} >> 6) & 15]`;
 const band = (code: string) => `($4::text[])[(${code} >> 3) & 7]`;
@@ -56,7 +58,7 @@ const decoded = `
   ${cell('b.code')} as cell, ${band('b.code')} as band, ${stage('b.code')} as stage,
   b.p_alive, 1 - b.p_alive as churn_risk, b.e30, b.e90, b.e365, date '1970-01-01' + b.next_day as next_order_at,
   b.clv, b.p_order_90d, b.purchase_days, date '1970-01-01' + b.first_day as first_order_date, date '1970-01-01' + b.last_day as last_order_date,
-  b.fingerprint`;
+  b.fingerprint, b.last_gap, b.repeat_spend, b.spend, b.orders_version`;
 
 /**
  * Applies the batch. `$1` workspace, `$2` scoring time, `$3`–`$5` the cell, band and stage names
@@ -69,7 +71,8 @@ export const applyScoresSql = `
            churn_band = n.band, expected_purchases_30d = n.e30, expected_purchases_90d = n.e90, expected_purchases_365d = n.e365,
            expected_next_order_at = n.next_order_at, predicted_clv = n.clv, lifecycle_stage = n.stage, p_order_90d = n.p_order_90d,
            purchase_days = n.purchase_days, first_order_date = n.first_order_date, last_order_date = n.last_order_date,
-           fingerprint = n.fingerprint, scored_at = $2
+           fingerprint = n.fingerprint, scored_at = $2, last_gap = n.last_gap, repeat_spend = n.repeat_spend, spend = n.spend,
+           orders_version = n.orders_version
       from (select b.contact_id, b.old_fingerprint, b.old_code, b.code, ${decoded} from contact_scores_batch b where b.old_code is not null) n
      where s.workspace_id = $1 and s.contact_id = n.contact_id and s.contact_id > $6 and s.contact_id <= $7
        and s.fingerprint is not distinct from n.old_fingerprint and s.scored_at <= $2
@@ -77,9 +80,10 @@ export const applyScoresSql = `
   ), inserted as (
     insert into contact_scores (workspace_id, contact_id, recency_score, frequency_score, monetary_score, rfm_cell, p_alive, churn_risk,
                                 churn_band, expected_purchases_30d, expected_purchases_90d, expected_purchases_365d, expected_next_order_at,
-                                predicted_clv, lifecycle_stage, p_order_90d, purchase_days, first_order_date, last_order_date, fingerprint, scored_at)
+                                predicted_clv, lifecycle_stage, p_order_90d, purchase_days, first_order_date, last_order_date, fingerprint, scored_at,
+                                last_gap, repeat_spend, spend, orders_version)
     select $1, n.contact_id, n.r, n.f, n.m, n.cell, n.p_alive, n.churn_risk, n.band, n.e30, n.e90, n.e365, n.next_order_at, n.clv, n.stage,
-           n.p_order_90d, n.purchase_days, n.first_order_date, n.last_order_date, n.fingerprint, $2
+           n.p_order_90d, n.purchase_days, n.first_order_date, n.last_order_date, n.fingerprint, $2, n.last_gap, n.repeat_spend, n.spend, n.orders_version
       from (select b.contact_id, ${decoded} from contact_scores_batch b where b.old_code is null) n
     on conflict (workspace_id, contact_id) do nothing
     returning 1
@@ -118,3 +122,9 @@ export const deleteScoresSql = `delete from contact_scores where workspace_id = 
 export const recordRunSql = `
   insert into score_runs as r (workspace_id, as_of, scored_at) values ($1, $2::date, $3)
   on conflict (workspace_id) do update set as_of = excluded.as_of, scored_at = excluded.scored_at where r.scored_at <= excluded.scored_at`;
+
+/**
+ * Before a run that aggregates every contact's orders as of `$2`: the recorded as-of day goes no
+ * later than that, since the rows the run writes will be as of it (scorer.ts, inputsPlan).
+ */
+export const lowerRunAsOfSql = `update score_runs set as_of = least(as_of, $2::date) where workspace_id = $1`;
