@@ -77,21 +77,14 @@ export async function resolveIdentities(
     const firstSeen = toUpsert.map((u) => seen.get(u)!.first);
     const lastSeen = toUpsert.map((u) => seen.get(u)!.last);
     // Existing profiles are read, not upserted: `on conflict do update` would write a new version
-    // of every contact row in every batch. last_seen_at moves only when it is a minute or more
-    // behind, which keeps a busy visitor's row from being rewritten on every request.
-    // The lateral lookup (one unique-index probe per user id, with `user_id is not null` so the
-    // partial index applies) keeps the plan right even before the table has statistics; a join or
-    // `= any()` let Postgres scan every contact of the workspace while the table was growing. The
-    // update reaches the rows it read by ctid for the same reason; every id of the batch is locked,
-    // so no other writer moves them in between.
+    // of every contact row in every batch (and first and last seen come from the events:
+    // contacts/seen.ts). The lateral lookup (one unique-index probe per user id, with `user_id is
+    // not null` so the partial index applies) keeps the plan right even before the table has
+    // statistics; a join or `= any()` let Postgres scan every contact of the workspace while the
+    // table was growing.
     const up = await tx.query<{ id: number; user_id: string }>(
       `with input as (select * from unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) as t(u, f, l)),
-       existing as (select c.ctid, c.id, c.user_id, c.first_seen_at, c.last_seen_at, i.f, i.l from input i cross join lateral (select ctid, id, user_id, first_seen_at, last_seen_at from contacts c where c.workspace_id = $1 and c.user_id = i.u and c.user_id is not null limit 1) c),
-       touched as (
-         update contacts c set last_seen_at = greatest(c.last_seen_at, x.l), first_seen_at = least(c.first_seen_at, x.f)
-           from (select * from existing x where x.l >= x.last_seen_at + interval '1 minute' or x.f < x.first_seen_at) x
-          where c.ctid = x.ctid
-         returning c.id),
+       existing as (select c.id, c.user_id from input i cross join lateral (select id, user_id from contacts c where c.workspace_id = $1 and c.user_id = i.u and c.user_id is not null limit 1) c),
        created as (
          insert into contacts (workspace_id, user_id, first_seen_at, last_seen_at, created_at, updated_at)
          select $1, u, f, l, $5, $5 from input where u not in (select user_id from existing) order by u

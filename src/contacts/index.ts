@@ -1,11 +1,13 @@
 import type { Db, Queryable } from '../db/index.ts';
 import type { Clock } from '../core/clock.ts';
 import { consentRows, saveConsents, type ConsentInput } from './consent.ts';
+import { firstSeenSql, lastSeenSql } from './seen.ts';
 
 export { resolveIdentities, mergeContact, type IdentityRef } from './identity.ts';
 export { applyProfilePatches, isTimeZone, type ProfilePatch } from './profile.ts';
 export { ConsentInput, consentRows, saveConsents, channels, type Channel, type ConsentRow } from './consent.ts';
 export { checkEmail, type EmailCheck } from './email-check.ts';
+export { firstSeenSql, lastSeenSql, ownEventPrefixes } from './seen.ts';
 
 export type Contact = {
   id: number;
@@ -33,7 +35,8 @@ type Row = {
   id: number; user_id: string | null; email: string | null; email_check: unknown; phone: string | null; traits: Record<string, unknown>;
   timezone: string | null; locale: string | null; first_seen_at: Date; last_seen_at: Date; created_at: Date; updated_at: Date;
 };
-const COLUMNS = `id, user_id, email, email_check, phone, traits, timezone, locale, first_seen_at, last_seen_at, created_at, updated_at`;
+// First and last seen are read from the contact's events (seen.ts).
+const COLUMNS = `c.id, c.user_id, c.email, c.email_check, c.phone, c.traits, c.timezone, c.locale, ${firstSeenSql('c')} as first_seen_at, ${lastSeenSql('c')} as last_seen_at, c.created_at, c.updated_at`;
 const toContact = (r: Row): Contact => ({
   id: r.id, userId: r.user_id, email: r.email, emailCheck: r.email_check, phone: r.phone, traits: r.traits, timezone: r.timezone,
   locale: r.locale, firstSeenAt: r.first_seen_at, lastSeenAt: r.last_seen_at, createdAt: r.created_at, updatedAt: r.updated_at,
@@ -42,7 +45,7 @@ const toContact = (r: Row): Contact => ({
 /** Reading, searching, exporting and erasing contacts (the admin API and the web app use these). */
 export function createContactService({ db, clock }: { db: Db; clock: Clock }) {
   async function get(workspaceId: string, id: number): Promise<ContactDetail | null> {
-    const { rows } = await db.query<Row>(`select ${COLUMNS} from contacts where workspace_id = $1 and id = $2 and merged_into is null`, [workspaceId, id]);
+    const { rows } = await db.query<Row>(`select ${COLUMNS} from contacts c where c.workspace_id = $1 and c.id = $2 and c.merged_into is null`, [workspaceId, id]);
     if (!rows[0]) return null;
     const [aliases, consent, orders] = await Promise.all([
       db.query<{ alias_id: string }>(`select alias_id from contact_aliases where workspace_id = $1 and contact_id = $2 order by alias_id`, [workspaceId, id]),
@@ -74,18 +77,18 @@ export function createContactService({ db, clock }: { db: Db; clock: Clock }) {
     async list(workspaceId: string, options: { q?: string; limit?: number; before?: number; known?: boolean } = {}): Promise<Contact[]> {
       const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
       const params: unknown[] = [workspaceId, limit];
-      let where = `workspace_id = $1 and merged_into is null`;
+      let where = `c.workspace_id = $1 and c.merged_into is null`;
       if (options.before) {
         params.push(options.before);
-        where += ` and id < $${params.length}`;
+        where += ` and c.id < $${params.length}`;
       }
-      if (options.known) where += ` and user_id is not null`;
+      if (options.known) where += ` and c.user_id is not null`;
       if (options.q) {
         params.push(`%${options.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
         const p = `$${params.length}`;
-        where += ` and (user_id ilike ${p} or email ilike ${p} or phone ilike ${p} or traits->>'first_name' ilike ${p} or traits->>'last_name' ilike ${p} or traits->>'name' ilike ${p})`;
+        where += ` and (c.user_id ilike ${p} or c.email ilike ${p} or c.phone ilike ${p} or c.traits->>'first_name' ilike ${p} or c.traits->>'last_name' ilike ${p} or c.traits->>'name' ilike ${p})`;
       }
-      const { rows } = await db.query<Row>(`select ${COLUMNS} from contacts where ${where} order by id desc limit $2`, params);
+      const { rows } = await db.query<Row>(`select ${COLUMNS} from contacts c where ${where} order by c.id desc limit $2`, params);
       return rows.map(toContact);
     },
 

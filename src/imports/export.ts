@@ -3,6 +3,7 @@ import { csvLine } from './csv.ts';
 import { contactsKind } from './kinds/contacts.ts';
 import { ordersKind } from './kinds/orders.ts';
 import { eventsKind } from './kinds/events.ts';
+import { firstSeenSql, lastSeenSql } from '../contacts/seen.ts';
 
 export const exportKindNames = ['contacts', 'events', 'orders'] as const;
 export type ExportKindName = (typeof exportKindNames)[number];
@@ -88,7 +89,7 @@ const CONTACTS = `
   select c.id, c.user_id, c.email, c.email_check, c.phone, c.timezone, c.locale, c.traits,
          coalesce((select jsonb_agg(jsonb_build_object('channel', channel, 'topic', topic, 'granted', granted) order by channel, topic)
                      from contact_consents cc where cc.workspace_id = c.workspace_id and cc.contact_id = c.id), '[]') as consent,
-         c.first_seen_at, c.last_seen_at, c.created_at, c.updated_at
+         ${firstSeenSql('c')} as first_seen_at, ${lastSeenSql('c')} as last_seen_at, c.created_at, c.updated_at
     from contacts c
    where c.workspace_id = $1 and c.merged_into is null and (c.user_id is not null or c.email is not null) and c.id > $2
    order by c.id limit $3`;

@@ -3,6 +3,7 @@ import { Params, intervalText, isDuration, likeEscape } from './params.ts';
 import { compileEventCount, compileEventTime, eventConditions } from './compile-events.ts';
 import { compileOrders, compileBought, compileDate } from './compile-orders.ts';
 import { engagementEventName, type Compare, type SegmentRule } from './schema.ts';
+import { firstSeenSql, lastSeenSql } from '../contacts/seen.ts';
 
 /**
  * How a rule is evaluated. Both modes select exactly the same contacts (a property test holds
@@ -25,8 +26,8 @@ const builtinColumns: Record<string, { sql: string; kind: 'text' | 'time' }> = {
   $phone: { sql: 'c.phone', kind: 'text' },
   $timezone: { sql: 'c.timezone', kind: 'text' },
   $locale: { sql: 'c.locale', kind: 'text' },
-  $first_seen_at: { sql: 'c.first_seen_at', kind: 'time' },
-  $last_seen_at: { sql: 'c.last_seen_at', kind: 'time' },
+  $first_seen_at: { sql: firstSeenSql('c'), kind: 'time' },
+  $last_seen_at: { sql: lastSeenSql('c'), kind: 'time' },
   $created_at: { sql: 'c.created_at', kind: 'time' },
 };
 

@@ -7,6 +7,10 @@ import { validateMessage, type AcceptedMessage } from '../../src/events/validate
 import { writeBatch } from '../../src/events/store.ts';
 import { identityLockIds, resolveIdentities } from '../../src/contacts/identity.ts';
 import type { IngestedBatch } from '../../src/events/index.ts';
+import { firstSeenSql, lastSeenSql } from '../../src/contacts/seen.ts';
+import { recordEvents } from '../../src/events/record.ts';
+import { exportRows } from '../../src/imports/export.ts';
+import type { SegmentRule } from '../../src/segments/schema.ts';
 
 /** A small seeded generator (mulberry32). */
 function rng(seed: number) {
@@ -54,7 +58,7 @@ function randomBatches(seed: number, count: number): Record<string, unknown>[][]
 /** The workspace's profiles, events and carts, with contacts named by their ids as senders know them (database ids differ between workspaces). */
 async function snapshot(tend: Tend, ws: string) {
   const contacts = (await tend.db.query<{ id: number; user_id: string | null; merged_into: number | null; email: string | null; traits: unknown; first_seen_at: Date; last_seen_at: Date; aliases: string[] | null }>(
-    `select c.id, c.user_id, c.merged_into, c.email, c.traits, c.first_seen_at, c.last_seen_at,
+    `select c.id, c.user_id, c.merged_into, c.email, c.traits, ${firstSeenSql('c')} as first_seen_at, ${lastSeenSql('c')} as last_seen_at,
             (select array_agg(alias_id order by alias_id) from contact_aliases a where a.workspace_id = c.workspace_id and a.contact_id = c.id) as aliases
        from contacts c where c.workspace_id = $1`,
     [ws],
@@ -67,7 +71,9 @@ async function snapshot(tend: Tend, ws: string) {
     `select k.cart_id, k.contact_id, k.status, (select json_agg(json_build_object('sku', sku, 'q', quantity) order by sku) from cart_items i where i.workspace_id = k.workspace_id and i.cart_id = k.cart_id) as items
        from carts k where k.workspace_id = $1 order by k.cart_id`,
     [ws],
-  )).rows.map((c) => ({ ...c, cart_id: c.cart_id.replace(/^c\d+-/, 'c-'), contact_id: label.get(c.contact_id) }));
+  )).rows.map((c) => ({ ...c, cart_id: c.cart_id.replace(/^c\d+-/, 'c-'), contact_id: label.get(c.contact_id) }))
+    // Sorted by what is the same in both workspaces (the stored ids hold database contact ids).
+    .sort((a, b) => (`${a.cart_id} ${a.contact_id}` < `${b.cart_id} ${b.contact_id}` ? -1 : 1));
   return { live, events, carts, merged: contacts.length - live.length };
 }
 
@@ -92,6 +98,34 @@ for (const target of testDatabases()) {
       for (const r of results) assert.deepEqual(r, { accepted: 2, duplicates: 0, rejected: [] });
       assert.equal(await count(`select count(*) as n from contacts where workspace_id = $1`, ws), 2);
       assert.equal(await count(`select count(distinct contact_id) as n from events where workspace_id = $1`, ws), 2);
+    });
+
+    it("reads first and last seen from the contact's own events, in the API, exports and segments alike", async () => {
+      const ws = await workspace('seen');
+      const at = (iso: string) => ({ timestamp: iso });
+      await tend.ingest.ingest(ws, [{ type: 'page', userId: 'sam', name: 'Home', messageId: 's1', ...at('2026-09-20T10:00:00Z') }]);
+      const id = (await tend.db.query<{ id: number }>(`select id from contacts where workspace_id = $1 and user_id = 'sam'`, [ws])).rows[0]!.id;
+      const seen = async () => {
+        const c = (await tend.contacts.get(ws, id))!;
+        return [c.firstSeenAt.toISOString(), c.lastSeenAt.toISOString()];
+      };
+      assert.deepEqual(await seen(), ['2026-09-20T10:00:00.000Z', '2026-09-20T10:00:00.000Z']);
+      // Later and earlier activity (a late-arriving event from a mobile app's queue) move them out.
+      await tend.ingest.ingest(ws, [{ type: 'track', userId: 'sam', event: 'Wishlist Opened', messageId: 's2', ...at('2026-09-30T08:00:00Z') }]);
+      await tend.ingest.ingest(ws, [{ type: 'screen', userId: 'sam', name: 'Cart', messageId: 's3', ...at('2026-09-18T07:00:00Z') }]);
+      assert.deepEqual(await seen(), ['2026-09-18T07:00:00.000Z', '2026-09-30T08:00:00.000Z']);
+      // What Tend records about the contact (a message sent, a segment entered) is not the contact being seen.
+      await recordEvents(tend.db, ws, [{ contactId: id, messageId: 'tend:m1:Email Sent', name: 'Email Sent', properties: {}, occurredAt: new Date('2026-10-01T09:00:00Z') }], clock.now());
+      await tend.db.query(`insert into events (workspace_id, contact_id, message_id, type, name, properties, occurred_at, received_at)
+                           values ($1, $2::bigint, 'segment:1:' || $2::text || ':in:0', 'track', 'Segment Entered', '{}', '2026-10-01T10:00:00Z', now())`, [ws, id]);
+      assert.deepEqual(await seen(), ['2026-09-18T07:00:00.000Z', '2026-09-30T08:00:00.000Z']);
+      let exported = '';
+      for await (const chunk of exportRows(tend.db, ws, 'contacts', 'jsonl')) exported += chunk;
+      assert.match(exported, /"last_seen_at":"2026-09-30T08:00:00.000Z"/);
+      const preview = async (rule: SegmentRule) => ((await tend.segments.preview(ws, rule)) as { ok: true; value: { count: number } }).value.count;
+      assert.equal(await preview({ type: 'trait', trait: '$last_seen_at', op: 'after', value: '2026-09-29T00:00:00Z' }), 1);
+      assert.equal(await preview({ type: 'trait', trait: '$last_seen_at', op: 'after', value: '2026-09-30T09:00:00Z' }), 0);
+      assert.equal(await preview({ type: 'trait', trait: '$first_seen_at', op: 'before', value: '2026-09-19T00:00:00Z' }), 1);
     });
 
     it('ends with one profile when a visitor and their identify arrive in concurrent batches', async () => {

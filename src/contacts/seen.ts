@@ -1,0 +1,23 @@
+/**
+ * When a contact was first and last seen: the earliest and latest of their own events (what they
+ * did, tracked or imported), or the times their profile was created or imported with
+ * (contacts.first_seen_at and last_seen_at), whichever is further out. Read when asked for, from
+ * the (workspace, contact, time) index of events, rather than written on every event: moving
+ * last_seen_at on ingestion rewrote a contact row for nearly every event of a returning visitor
+ * (migrations/0025_seen_from_events.sql).
+ *
+ * The events Tend records about a contact itself (messages sent, opened and clicked, journey
+ * steps, segment entries, score changes) are not the contact being seen: they are told apart by
+ * their message ids, which Tend gives these prefixes. A tracked message whose messageId starts
+ * with one of them counts as Tend's own.
+ */
+export const ownEventPrefixes = ['tend:', 'segment:', 'models:'] as const;
+
+const own = ownEventPrefixes.map((p) => `e.message_id not like '${p}%'`).join(' and ');
+const probe = (alias: string, direction: 'asc' | 'desc') =>
+  `(select e.occurred_at from events e where e.workspace_id = ${alias}.workspace_id and e.contact_id = ${alias}.id and ${own} order by e.occurred_at ${direction} limit 1)`;
+
+/** SQL for a contact's first seen time, for the contacts row aliased `alias`. */
+export const firstSeenSql = (alias = 'c') => `least(${alias}.first_seen_at, ${probe(alias, 'asc')})`;
+/** SQL for a contact's last seen time, for the contacts row aliased `alias`. */
+export const lastSeenSql = (alias = 'c') => `greatest(${alias}.last_seen_at, ${probe(alias, 'desc')})`;
