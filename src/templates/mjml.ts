@@ -1,4 +1,4 @@
-import mjml2html from 'mjml';
+import type mjml2htmlFn from 'mjml';
 import type { Engine, TemplateProblem } from './engine.ts';
 import { placeholderCounts, protectLiquid, restoreLiquid, type Protected } from './protect.ts';
 
@@ -7,6 +7,11 @@ import { placeholderCounts, protectLiquid, restoreLiquid, type Protected } from 
  * MJML's file access is off: `mj-include` is refused (it is also ignored by mjml 5 by default) and
  * no `.mjmlconfig` is read.
  */
+
+// MJML and what it loads take about 100 MB of memory: it is loaded on the first compile, so that
+// processes that never compile an email (a CSV import, most CLI commands) do not carry it.
+let mjml: Promise<typeof mjml2htmlFn> | null = null;
+const loadMjml = () => (mjml ??= import('mjml').then((m) => m.default));
 
 export type MjmlOutput = {
   /** The email's HTML with its Liquid restored: the template rendered per message. */
@@ -26,6 +31,7 @@ export async function compileMjml(engine: Engine, source: string, field?: string
     problems.push(at(line, column, 'mj-include is not available: Tend templates cannot read files; paste the part in'));
   }
   const p = protectLiquid(engine, source, 'mjml');
+  const mjml2html = await loadMjml();
   let result: Awaited<ReturnType<typeof mjml2html>>;
   try {
     result = await mjml2html(p.source, { validationLevel: 'soft', ignoreIncludes: true, minify: false, beautify: false });

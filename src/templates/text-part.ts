@@ -1,4 +1,5 @@
-import { compile } from 'html-to-text';
+import { createRequire } from 'node:module';
+import type { compile as compileFn } from 'html-to-text';
 import { placeholderCounts, restoreLiquid, type Protected } from './protect.ts';
 
 /**
@@ -10,8 +11,8 @@ import { placeholderCounts, restoreLiquid, type Protected } from './protect.ts';
  */
 
 /** Preview (preheader) text is hidden in the HTML and not part of the text; images are noise. */
-export const htmlToText = compile({
-  wordwrap: false,
+const options = {
+  wordwrap: false as const,
   selectors: [
     { selector: 'div[style*="display:none"]', format: 'skip' },
     { selector: 'img', format: 'skip' },
@@ -20,7 +21,13 @@ export const htmlToText = compile({
     ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, options: { uppercase: false } })),
     { selector: 'table', options: { uppercaseHeaderCells: false } },
   ],
-});
+};
+// html-to-text is loaded with the first conversion, not by every process that imports Tend.
+let converter: ((html: string) => string) | undefined;
+export function htmlToText(html: string): string {
+  converter ??= (createRequire(import.meta.url)('html-to-text') as { compile: typeof compileFn }).compile(options);
+  return converter(html);
+}
 
 /** A Liquid text template made from HTML whose Liquid is still hidden, or undefined if unsafe. */
 export function textTemplateFromHtml(p: Protected, protectedHtml: string): string | undefined {

@@ -5,7 +5,6 @@
  * for a #10 window envelope. A postcard is two pages: the headline on the front; the message, the
  * address and a stamp box on the back.
  */
-import PDFDocument from 'pdfkit';
 import type { PostalAddress, PrintPayload } from '../port.ts';
 import type { PrintConfig } from './config.ts';
 
@@ -126,6 +125,8 @@ export async function renderBatch(pieces: Piece[], o: RenderOptions): Promise<Re
   const letterSize: [number, number] = us ? [8.5 * IN, 11 * IN] : [210 * MM, 297 * MM];
   const cardSize: [number, number] = us ? [6 * IN, 4 * IN] : [148 * MM, 105 * MM];
   const margins = us ? { top: 0.75 * IN, bottom: 0.75 * IN, left: 1 * IN, right: 0.75 * IN } : { top: 20 * MM, bottom: 20 * MM, left: 25 * MM, right: 20 * MM };
+  // PDFKit (30 MB of memory once loaded) is loaded by the first print batch, not by every process.
+  const { default: PDFDocument } = await import('pdfkit');
   const doc = new PDFDocument({ autoFirstPage: false, compress: o.compress, size: letterSize, margins, info: { Title: o.title, Producer: 'Tend', Creator: 'Tend', CreationDate: o.now } });
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));

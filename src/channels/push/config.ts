@@ -1,7 +1,7 @@
 import { createECDH } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import webpush from 'web-push';
+import { webpush } from './web-push.ts';
 import { z } from 'zod';
 import { ConfigError } from '../../config.ts';
 
@@ -42,7 +42,7 @@ export type VapidKeys = { publicKey: string; privateKey: string };
 
 /** A fresh VAPID key pair. */
 export function generateVapidKeys(): VapidKeys {
-  return webpush.generateVAPIDKeys();
+  return webpush().generateVAPIDKeys();
 }
 
 /**

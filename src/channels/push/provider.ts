@@ -9,7 +9,7 @@
  * second notification; the notification's tag does the same in the browser's tray.
  */
 import { createHash } from 'node:crypto';
-import webpush from 'web-push';
+import { webpush } from './web-push.ts';
 import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
 import type { ChannelProvider, OutgoingMessage, PushPayload, SendResult } from '../port.ts';
@@ -47,9 +47,9 @@ export function createWebPushProvider(config: PushConfig, deps: PushDeps = {}): 
       const p = message.payload;
       const json = JSON.stringify(pushMessage(message, config.receiptUrl));
       if (Buffer.byteLength(json) > MAX_PAYLOAD_BYTES) return { status: 'failed', error: `the notification is ${Buffer.byteLength(json)} bytes as JSON; push allows ${MAX_PAYLOAD_BYTES}` };
-      let details: ReturnType<typeof webpush.generateRequestDetails>;
+      let details: ReturnType<ReturnType<typeof webpush>['generateRequestDetails']>;
       try {
-        details = webpush.generateRequestDetails(p.subscription, json, {
+        details = webpush().generateRequestDetails(p.subscription, json, {
           vapidDetails,
           TTL: p.ttl ?? config.defaultTtl,
           urgency: p.urgency ?? 'normal',
