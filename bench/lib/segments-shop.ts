@@ -1,5 +1,9 @@
 import type { Db } from '../../src/db/index.ts';
 
+// When contact `g` was first seen: spread over the two years before `now`, the same for the
+// contact and its events (a contact's events come after it was first seen).
+const firstSeen = (g: string, now: string) => `(${now}::timestamptz - ((${g}::bigint * 7919) % 1000000) * interval '63.072 seconds')`;
+
 export const NOW = '2026-11-01T12:00:00Z';
 
 /**
@@ -22,7 +26,7 @@ export async function loadShop(db: Db, contacts: number, events: number): Promis
        select 'bench', g, 'u' || g, 'u' || g || '@example.com', '{"valid": true}', case when g % 3 = 0 then '+48600' || g end,
               jsonb_build_object('birthday', (date '1950-01-01' + floor(random() * 20000)::int)::text, 'plan', (array['basic', 'pro', 'vip'])[1 + g % 3]),
               (array['UTC', 'Europe/Warsaw', 'America/New_York', 'Asia/Tokyo'])[1 + g % 4], f, f, f, f
-         from (select g, $2::timestamptz - random() * interval '730 days' as f from generate_series(1, $1::int) g) s`,
+         from (select g, ${firstSeen('g', '$2')} as f from generate_series(1, $1::int) g) s`,
       [contacts, NOW],
     );
     await tx.query(`select setval(pg_get_serial_sequence('contacts', 'id'), $1)`, [contacts]);
@@ -37,7 +41,7 @@ export async function loadShop(db: Db, contacts: number, events: number): Promis
       const to = Math.min(events, from + 999_999);
       await tx.query(
         `insert into events (workspace_id, contact_id, message_id, type, name, properties, occurred_at, received_at)
-         select 'bench', 1 + floor(random() * $3)::int, 'e' || i,
+         select 'bench', c, 'e' || i,
                 case when r < 50 then 'page' else 'track' end,
                 case when r < 50 then 'Home' when r < 75 then 'Product Viewed' when r < 85 then 'Product Added' when r < 92 then 'Message Opened' when r < 97 then 'Message Sent' else 'Signed Up' end,
                 case when r < 50 then '{"path": "/"}'::jsonb
@@ -45,7 +49,9 @@ export async function loadShop(db: Db, contacts: number, events: number): Promis
                      when r < 97 then jsonb_build_object('channel', case when r % 4 = 0 then 'sms' else 'email' end)
                      else '{}'::jsonb end,
                 t, t
-           from (select i, floor(random() * 100)::int as r, $4::timestamptz - random() * interval '730 days' as t from generate_series($1::int, $2::int) i) s`,
+           from (select i, c, r, f + random() * ($4::timestamptz - f) as t
+                   from (select i, 1 + floor(random() * $3)::int as c, floor(random() * 100)::int as r from generate_series($1::int, $2::int) i) p,
+                        lateral (select ${firstSeen('p.c', '$4')} as f) fs) s`,
         [from, to, contacts, NOW],
       );
     }

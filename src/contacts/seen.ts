@@ -21,3 +21,22 @@ const probe = (alias: string, direction: 'asc' | 'desc') =>
 export const firstSeenSql = (alias = 'c') => `least(${alias}.first_seen_at, ${probe(alias, 'asc')})`;
 /** SQL for a contact's last seen time, for the contacts row aliased `alias`. */
 export const lastSeenSql = (alias = 'c') => `greatest(${alias}.last_seen_at, ${probe(alias, 'desc')})`;
+
+/**
+ * A comparison of first or last seen with a time, as SQL that a planner can serve from the events
+ * index (an existence probe) instead of computing the earliest or latest event of every contact:
+ * "first seen ≥ X" is "created or imported at X or later, and no own event before X", and so on.
+ * Equal to comparing {@link firstSeenSql} / {@link lastSeenSql} with X, and several times cheaper
+ * over a million contacts.
+ */
+export function seenComparison(which: 'first' | 'last', op: '<' | '>' | '>=', bound: string, alias = 'c'): string {
+  const column = `${alias}.${which}_seen_at`;
+  const any = (cmp: string) =>
+    `exists (select 1 from events e where e.workspace_id = ${alias}.workspace_id and e.contact_id = ${alias}.id and e.occurred_at ${cmp} ${bound} and ${own})`;
+  if (which === 'first') {
+    if (op === '<') return `(${column} < ${bound} or ${any('<')})`;
+    return `(${column} ${op} ${bound} and not ${any(op === '>' ? '<=' : '<')})`;
+  }
+  if (op === '<') return `(${column} < ${bound} and not ${any('>=')})`;
+  return `(${column} ${op} ${bound} or ${any(op)})`;
+}

@@ -3,7 +3,7 @@ import { Params, intervalText, isDuration, likeEscape } from './params.ts';
 import { compileEventCount, compileEventTime, eventConditions } from './compile-events.ts';
 import { compileOrders, compileBought, compileDate } from './compile-orders.ts';
 import { engagementEventName, type Compare, type SegmentRule } from './schema.ts';
-import { firstSeenSql, lastSeenSql } from '../contacts/seen.ts';
+import { firstSeenSql, lastSeenSql, seenComparison } from '../contacts/seen.ts';
 
 /**
  * How a rule is evaluated. Both modes select exactly the same contacts (a property test holds
@@ -47,12 +47,13 @@ export function holds(x: number, op: Compare, value: number): boolean {
 }
 
 /** A SQL condition on a timestamp expression: before/after a date, within/more than a duration ago. */
-export function timeCondition(expr: string, op: 'before' | 'after' | 'within_last' | 'more_than_ago', value: string, ctx: CompileContext): string {
+export function timeCondition(expr: string | ((op: '<' | '>' | '>=', bound: string) => string), op: 'before' | 'after' | 'within_last' | 'more_than_ago', value: string, ctx: CompileContext): string {
+  const compare = typeof expr === 'string' ? (o: string, bound: string) => `${expr} ${o} ${bound}` : expr;
   switch (op) {
-    case 'before': return `${expr} < ${ctx.params.add(asTime(value), 'timestamptz')}`;
-    case 'after': return `${expr} > ${ctx.params.add(asTime(value), 'timestamptz')}`;
-    case 'within_last': return `${expr} >= ${ctx.now} - ${ctx.params.add(intervalText(asDuration(value)), 'interval')}`;
-    case 'more_than_ago': return `${expr} < ${ctx.now} - ${ctx.params.add(intervalText(asDuration(value)), 'interval')}`;
+    case 'before': return compare('<', ctx.params.add(asTime(value), 'timestamptz'));
+    case 'after': return compare('>', ctx.params.add(asTime(value), 'timestamptz'));
+    case 'within_last': return compare('>=', `${ctx.now} - ${ctx.params.add(intervalText(asDuration(value)), 'interval')}`);
+    case 'more_than_ago': return compare('<', `${ctx.now} - ${ctx.params.add(intervalText(asDuration(value)), 'interval')}`);
     default: return assertNever(op);
   }
 }
@@ -136,8 +137,12 @@ function compileTrait(rule: Extract<SegmentRule, { type: 'trait' }>, ctx: Compil
     case 'in': return Array.isArray(v) ? `${text} = any(${p.add(v.map(String), 'text[]')})` : need('a list');
     case 'gt': case 'gte': case 'lt': case 'lte':
       return typeof v === 'number' ? `${number} ${compareSql[rule.op]} ${p.add(v)}` : need('a number');
-    case 'before': case 'after': case 'within_last': case 'more_than_ago':
-      return typeof v === 'string' ? timeCondition(time, rule.op, v, ctx) : need('a date or a duration');
+    case 'before': case 'after': case 'within_last': case 'more_than_ago': {
+      if (typeof v !== 'string') return need('a date or a duration');
+      // First and last seen come from the events: compared by an index probe (contacts/seen.ts).
+      const seen = rule.trait === '$first_seen_at' ? 'first' : rule.trait === '$last_seen_at' ? 'last' : null;
+      return timeCondition(seen ? (o, bound) => seenComparison(seen, o, bound) : time, rule.op, v, ctx);
+    }
     default: return assertNever(rule.op);
   }
 }

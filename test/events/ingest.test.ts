@@ -126,6 +126,16 @@ for (const target of testDatabases()) {
       assert.equal(await preview({ type: 'trait', trait: '$last_seen_at', op: 'after', value: '2026-09-29T00:00:00Z' }), 1);
       assert.equal(await preview({ type: 'trait', trait: '$last_seen_at', op: 'after', value: '2026-09-30T09:00:00Z' }), 0);
       assert.equal(await preview({ type: 'trait', trait: '$first_seen_at', op: 'before', value: '2026-09-19T00:00:00Z' }), 1);
+      assert.equal(await preview({ type: 'trait', trait: '$first_seen_at', op: 'after', value: '2026-09-18T07:00:00Z' }), 0);
+      assert.equal(await preview({ type: 'trait', trait: '$first_seen_at', op: 'after', value: '2026-09-18T06:59:59Z' }), 1);
+      // The clock says 2026-10-02T00:00Z: last seen 1 day 16 hours ago, first seen 13 days 17 hours ago.
+      const counts = await Promise.all([
+        { trait: '$last_seen_at', op: 'within_last', value: '2d' }, { trait: '$last_seen_at', op: 'within_last', value: '1d' },
+        { trait: '$last_seen_at', op: 'more_than_ago', value: '1d' }, { trait: '$last_seen_at', op: 'more_than_ago', value: '2d' },
+        { trait: '$first_seen_at', op: 'within_last', value: '14d' }, { trait: '$first_seen_at', op: 'within_last', value: '13d' },
+        { trait: '$first_seen_at', op: 'more_than_ago', value: '13d' }, { trait: '$first_seen_at', op: 'more_than_ago', value: '14d' },
+      ].map((r) => preview({ type: 'trait', ...r } as SegmentRule)));
+      assert.deepEqual(counts, [1, 0, 1, 0, 1, 0, 1, 0]);
     });
 
     it('ends with one profile when a visitor and their identify arrive in concurrent batches', async () => {

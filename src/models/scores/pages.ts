@@ -141,7 +141,7 @@ export async function readScorePage(
 
 /**
  * A page to rescore: as {@link readScorePage}, with the scores stored for the same id range and
- * the contacts' order versions (read while the order summaries are). With a `stored` plan, the
+ * the contacts' order versions (read before the order summaries are). With a `stored` plan, the
  * order summaries come from the stored scores where they hold, and only the other customers'
  * orders are aggregated.
  */
