@@ -1,25 +1,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createNetServer } from 'node:net';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import { startMailbox } from '../helpers/smtp.ts';
 import { emailConfigFromEnv, type EmailConfig } from '../../src/channels/email/config.ts';
 import { createSmtpProvider, messageIdFor, smtpSendResult } from '../../src/channels/email/provider.ts';
 import type { OutgoingMessage } from '../../src/channels/port.ts';
 
-type Received = { parsed: ParsedMail; envelopeTo: string[] };
-
-/** A real SMTP server on 127.0.0.1 with STARTTLS (smtp-server's self-signed certificate) and AUTH. */
-async function startSmtp() {
-  const received: Received[] = [];
-  let connections = 0;
-  const server = new SMTPServer({
-    logger: false,
+/** A real SMTP server on 127.0.0.1 with STARTTLS (smtp-server's self-signed certificate) and AUTH, refusing some recipients. */
+const startSmtp = () =>
+  startMailbox({
+    authOptional: false,
+    disabledCommands: [],
     authMethods: ['PLAIN', 'LOGIN'],
-    onConnect(_session, callback) {
-      connections++;
-      callback();
-    },
     onAuth(auth, _session, callback) {
       if (auth.username === 'tend' && auth.password === 's3cret') callback(null, { user: 'tend' });
       else callback(Object.assign(new Error('Invalid credentials'), { responseCode: 535 }));
@@ -31,24 +23,7 @@ async function startSmtp() {
       if (local === 'blocked') return callback(Object.assign(new Error('5.7.1 Message rejected under policy'), { responseCode: 550 }));
       callback();
     },
-    onData(stream, session, callback) {
-      simpleParser(stream)
-        .then((parsed) => {
-          received.push({ parsed, envelopeTo: session.envelope.rcptTo.map((r) => r.address) });
-          callback();
-        })
-        .catch(callback);
-    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as { port: number }).port;
-  return {
-    port,
-    received,
-    connections: () => connections,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 function config(port: number, overrides: Partial<EmailConfig> = {}): EmailConfig {
   const base = emailConfigFromEnv({
@@ -106,7 +81,7 @@ describe('email over SMTP', () => {
       assert.equal(result.status, 'accepted', JSON.stringify(result));
       assert.ok(result.status === 'accepted' && result.providerMessageId);
       const got = smtp.received.at(-1)!;
-      assert.deepEqual(got.envelopeTo, ['jane@example.com']);
+      assert.deepEqual(got.to, ['jane@example.com']);
       assert.equal(got.parsed.messageId, `<${m.idempotencyKey}@shop.example>`);
       assert.equal(got.parsed.subject, 'Your cart misses you, Zoë');
       assert.equal(got.parsed.from?.value[0]?.address, 'hello@shop.example');
@@ -132,7 +107,7 @@ describe('email over SMTP', () => {
     try {
       await provider.send(m);
       await provider.send({ ...m, attempt: 2 });
-      const ids = smtp.received.filter((r) => r.envelopeTo[0] === 'retry@example.com').map((r) => r.parsed.messageId);
+      const ids = smtp.received.filter((r) => r.to[0] === 'retry@example.com').map((r) => r.parsed.messageId);
       assert.deepEqual(ids, [messageIdFor(m.idempotencyKey, 'shop.example'), messageIdFor(m.idempotencyKey, 'shop.example')]);
     } finally {
       await provider.close();

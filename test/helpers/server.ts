@@ -13,6 +13,8 @@ export type TestServer = {
   app: FastifyInstance;
   /** Sends a batch to the tracking API and fails the test unless every message was accepted. */
   send(writeKey: string, batch: unknown[]): Promise<void>;
+  /** Calls the admin API with a bearer token; the status and the JSON answer. */
+  admin(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   /** A fresh workspace of this server with its keys. */
   workspace(settings?: Record<string, unknown>): Promise<{ id: string; writeKey: string; adminToken: string }>;
   close(): Promise<void>;
@@ -41,6 +43,14 @@ export async function startTestServer(target: TestDatabase, options: { clock?: C
       });
       const body = (await res.json()) as { rejected?: unknown[] };
       assert.deepEqual(body.rejected, [], `batch refused in part: ${JSON.stringify(body)}`);
+    },
+    async admin(token, method, path, body) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     },
     async workspace(settings) {
       const r = await tend.workspaces.createWithKeys('test', settings);

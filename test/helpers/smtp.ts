@@ -1,17 +1,27 @@
-import { SMTPServer } from 'smtp-server';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { createSmtpProvider } from '../../src/channels/email/provider.ts';
 import { EmailConfig } from '../../src/channels/email/config.ts';
 
 export type ReceivedMail = { parsed: ParsedMail; to: string[] };
 
-/** A real SMTP server on 127.0.0.1 that keeps every message it accepts, parsed. */
-export async function startMailbox() {
+/**
+ * A real SMTP server on 127.0.0.1 that keeps every message it accepts, parsed, and counts the
+ * connections made to it. Plain and without AUTH unless `options` (smtp-server's) say otherwise,
+ * e.g. STARTTLS with smtp-server's self-signed certificate, AUTH, or refusing some recipients.
+ */
+export async function startMailbox(options: Omit<SMTPServerOptions, 'onData' | 'onConnect'> = {}) {
   const received: ReceivedMail[] = [];
+  let connections = 0;
   const server = new SMTPServer({
     logger: false,
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
+    ...options,
+    onConnect(_session, callback) {
+      connections++;
+      callback();
+    },
     onData(stream, session, callback) {
       simpleParser(stream)
         .then((parsed) => {
@@ -26,6 +36,7 @@ export async function startMailbox() {
   return {
     port,
     received,
+    connections: () => connections,
     /** An SMTP provider that sends to this server. */
     provider(from = 'Shop <shop@shop.example>') {
       return createSmtpProvider(EmailConfig.parse({

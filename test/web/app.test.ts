@@ -22,10 +22,7 @@ describe('web app in a browser', { skip: skipWithoutChromium }, () => {
   });
 
   const send = (writeKey: string, batch: unknown[]) => server.send(writeKey, batch);
-  const admin = async (token: string, path: string) => {
-    const res = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const admin = (token: string, path: string) => server.admin(token, 'GET', path);
 
   /** A workspace with a small shop's worth of data, one of the contacts hostile. */
   async function shop() {

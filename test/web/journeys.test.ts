@@ -20,14 +20,7 @@ describe('journeys, blueprints and messages in the web app', { skip: skipWithout
     await server?.close();
   });
 
-  const admin = async (token: string, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const admin = (token: string, method: string, path: string, body?: unknown) => server.admin(token, method, path, body);
 
   const open = (token: string, hash = '') => signIn(browser, server.url, token, hash);
 

@@ -21,14 +21,7 @@ describe('segments in the web app', { skip: skipWithoutChromium }, () => {
   });
 
   const send = (writeKey: string, batch: unknown[]) => server.send(writeKey, batch);
-  const admin = async (token: string, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const admin = (token: string, method: string, path: string, body?: unknown) => server.admin(token, method, path, body);
   const contactId = async (token: string, userId: string) => ((await admin(token, 'GET', `/api/contacts/by-user/${userId}`)).body as { id: number }).id;
 
   /**
