@@ -29,6 +29,17 @@ export type CliContext = {
   openTend(options?: OpenOptions): Promise<Tend>;
 };
 
+/** Opens Tend for a command that works in the default workspace (created if missing), runs `fn`, and closes it. */
+export async function withDefaultWorkspace<T>(ctx: CliContext, fn: (tend: Tend) => Promise<T>): Promise<T> {
+  const tend = await ctx.openTend();
+  try {
+    await tend.workspaces.ensureDefault();
+    return await fn(tend);
+  } finally {
+    await tend.close();
+  }
+}
+
 /** TEND_DELIVERY_LEASE_SECONDS: how long a claimed message stays claimed before another worker may retry it. */
 function leaseMsFromEnv(env: NodeJS.ProcessEnv): number {
   const raw = env.TEND_DELIVERY_LEASE_SECONDS;

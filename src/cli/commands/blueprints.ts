@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_WORKSPACE_ID } from '../../workspaces/index.ts';
 import { blueprintFile, installBlueprint, listBlueprints, loadBlueprint, type Blueprint } from '../../journeys/blueprints.ts';
-import { CliError, type CliContext } from '../context.ts';
+import { CliError, withDefaultWorkspace, type CliContext } from '../context.ts';
 import { unwrap } from './journeys.ts';
 
 const usage = `tend blueprints list
@@ -50,20 +50,14 @@ export const blueprintsCommand = {
       }
       case 'install': {
         const b = unwrap(loadBlueprint(need(name)));
-        const tend = await ctx.openTend();
-        try {
-          await tend.workspaces.ensureDefault();
-          const r = unwrap(await installBlueprint({ segments: tend.segments, journeys: tend.journeys }, DEFAULT_WORKSPACE_ID, b, { publish: values.publish }));
-          print(r, () => [
-            ...r.segments.map((s) => `Segment #${s.id} "${s.name}" ${s.created ? 'created' : 'exists: reused'}`),
-            r.version === null
-              ? `Journey #${r.journey.id} "${r.journey.name}" created as a draft. Adjust it (tend journeys export ${r.journey.id}), then: tend journeys publish ${r.journey.id}`
-              : `Journey #${r.journey.id} "${r.journey.name}" published (version ${r.version}); it is ${r.journey.status}`,
-          ].join('\n'));
-          return 0;
-        } finally {
-          await tend.close();
-        }
+        const r = unwrap(await withDefaultWorkspace(ctx, (tend) => installBlueprint({ segments: tend.segments, journeys: tend.journeys }, DEFAULT_WORKSPACE_ID, b, { publish: values.publish })));
+        print(r, () => [
+          ...r.segments.map((s) => `Segment #${s.id} "${s.name}" ${s.created ? 'created' : 'exists: reused'}`),
+          r.version === null
+            ? `Journey #${r.journey.id} "${r.journey.name}" created as a draft. Adjust it (tend journeys export ${r.journey.id}), then: tend journeys publish ${r.journey.id}`
+            : `Journey #${r.journey.id} "${r.journey.name}" published (version ${r.version}); it is ${r.journey.status}`,
+        ].join('\n'));
+        return 0;
       }
       default:
         throw new CliError(action ? `unknown action "${action}"\nUsage: ${usage}` : `usage: ${usage}`, 2);

@@ -4,7 +4,7 @@ import { demoCatalog, demoMessages, type DemoOptions } from '../../demo/index.ts
 import { upsertProducts } from '../../catalog/index.ts';
 import { DEFAULT_WORKSPACE_ID } from '../../workspaces/index.ts';
 import { createProgress } from '../progress.ts';
-import { CliError, type CliContext } from '../context.ts';
+import { CliError, withDefaultWorkspace, type CliContext } from '../context.ts';
 
 /**
  * Creates the demo shop through the same ingestion path as real data: the catalog, then every
@@ -51,14 +51,8 @@ export const demoCommand = {
     if (!Number.isInteger(customers) || customers < 1 || customers > 10_000_000) throw new CliError('--customers must be a whole number from 1 to 10,000,000', 2);
     if (!Number.isInteger(months) || months < 1 || months > 120) throw new CliError('--months must be a whole number from 1 to 120', 2);
     if (!Number.isInteger(seed)) throw new CliError('--seed must be a whole number', 2);
-    const tend = await ctx.openTend();
-    try {
-      await tend.workspaces.ensureDefault();
-      const r = await generateDemo(tend, { customers, months, seed }, ctx);
-      ctx.out.write(`Demo shop: ${r.products} products, ${r.events.toLocaleString('en')} events${r.rejected ? `, ${r.rejected} rejected` : ''}\n`);
-      return 0;
-    } finally {
-      await tend.close();
-    }
+    const r = await withDefaultWorkspace(ctx, (tend) => generateDemo(tend, { customers, months, seed }, ctx));
+    ctx.out.write(`Demo shop: ${r.products} products, ${r.events.toLocaleString('en')} events${r.rejected ? `, ${r.rejected} rejected` : ''}\n`);
+    return 0;
   },
 };

@@ -5,7 +5,7 @@ import type { Problem, Result } from '../../core/result.ts';
 import type { Journey, JourneyDefinition } from '../../journeys/index.ts';
 import { dryRun, type DryRunReport } from '../../journeys/dry-run.ts';
 import type { Tend } from '../../tend.ts';
-import { CliError, type CliContext } from '../context.ts';
+import { CliError, withDefaultWorkspace, type CliContext } from '../context.ts';
 
 const usage = `tend journeys list
   tend journeys show ID
@@ -114,13 +114,7 @@ export const journeysCommand = {
     const window = { from: date(values.from, '--from'), to: date(values.to, '--to') };
     const print = (value: unknown, text: () => string) => ctx.out.write(values.json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
     const ws = DEFAULT_WORKSPACE_ID;
-    const tend = await ctx.openTend();
-    try {
-      await tend.workspaces.ensureDefault();
-      return await dispatch(tend);
-    } finally {
-      await tend.close();
-    }
+    return withDefaultWorkspace(ctx, dispatch);
 
     async function dispatch(tend: Tend): Promise<number> {
       const get = async (value: string | undefined) => {

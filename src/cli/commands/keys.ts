@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { newSecret } from '../../core/ids.ts';
 import { DEFAULT_WORKSPACE_ID } from '../../workspaces/index.ts';
-import { CliError, type CliContext } from '../context.ts';
+import { CliError, withDefaultWorkspace, type CliContext } from '../context.ts';
 
 export const keysCommand = {
   name: 'keys',
@@ -10,16 +10,10 @@ export const keysCommand = {
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { write: { type: 'boolean' }, admin: { type: 'boolean' }, label: { type: 'string', default: 'cli' } } });
     if (positionals[0] !== 'create' || values.write === values.admin) throw new CliError(`usage: ${this.usage}`, 2);
-    const tend = await ctx.openTend();
-    try {
-      await tend.workspaces.ensureDefault();
-      const kind = values.admin ? 'admin' : 'write';
-      const secret = newSecret(kind === 'admin' ? 'tat' : 'wk');
-      await tend.workspaces.addKey(DEFAULT_WORKSPACE_ID, kind, secret, values.label);
-      ctx.out.write(`${secret}\n`);
-      return 0;
-    } finally {
-      await tend.close();
-    }
+    const kind = values.admin ? 'admin' : 'write';
+    const secret = newSecret(kind === 'admin' ? 'tat' : 'wk');
+    await withDefaultWorkspace(ctx, (tend) => tend.workspaces.addKey(DEFAULT_WORKSPACE_ID, kind, secret, values.label));
+    ctx.out.write(`${secret}\n`);
+    return 0;
   },
 };

@@ -5,7 +5,7 @@ import { describeIssue } from '../../events/index.ts';
 import type { Tend } from '../../tend.ts';
 import { createProgress } from '../progress.ts';
 import { recommendSubcommands } from './recommend.ts';
-import { CliError, type CliContext } from '../context.ts';
+import { CliError, withDefaultWorkspace, type CliContext } from '../context.ts';
 
 const usage = `tend models fit [--as-of YYYY-MM-DD] [--time-unit days|weeks] [--no-score] [--json]
   tend models score [--as-of YYYY-MM-DD] [--json]
@@ -71,9 +71,7 @@ export const modelsCommand = {
     const day = asOf(values['as-of']);
     const print = (value: unknown, text: () => string) => ctx.out.write(values.json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
     const ws = DEFAULT_WORKSPACE_ID;
-    const tend: Tend = await ctx.openTend();
-    try {
-      await tend.workspaces.ensureDefault();
+    return withDefaultWorkspace(ctx, async (tend: Tend) => {
       if (action === 'fit' || action === 'score') {
         const progress = values.json ? null : createProgress('Scoring contacts', null, ctx.err);
         let last = 0;
@@ -114,8 +112,6 @@ export const modelsCommand = {
       const settings = await tend.models.settings(ws);
       print(settings, () => JSON.stringify(settings, null, 2));
       return 0;
-    } finally {
-      await tend.close();
-    }
+    });
   },
 };

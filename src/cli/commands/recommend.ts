@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Tend } from '../../tend.ts';
 import { DEFAULT_WORKSPACE_ID } from '../../workspaces/index.ts';
-import { CliError, type CliContext } from '../context.ts';
+import { CliError, withDefaultWorkspace, type CliContext } from '../context.ts';
 import { formatContactReplenishment, formatEvaluation, formatFit, formatRecommendations, formatReplenishmentProducts } from './recommend-format.ts';
 
 const usage = `tend recommend fit [--as-of DATE] [--lambda L] [--prior W]
@@ -110,13 +110,7 @@ async function runSubcommand(name: string, argv: string[], ctx: CliContext): Pro
   if (!handler) throw new CliError(`unknown subcommand "${name}"\nUsage: ${usage}`, 2);
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options });
   const print = (value: unknown, text: () => string) => ctx.out.write(values.json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
-  const tend = await ctx.openTend();
-  try {
-    await tend.workspaces.ensureDefault();
-    return await handler(tend, { values, arg: positionals[0], print });
-  } finally {
-    await tend.close();
-  }
+  return withDefaultWorkspace(ctx, (tend) => handler(tend, { values, arg: positionals[0], print }));
 }
 
 /**

@@ -4,7 +4,7 @@ import { SegmentRule } from '../../segments/index.ts';
 import { describeIssue, innermostIssue } from '../../events/index.ts';
 import { DEFAULT_WORKSPACE_ID } from '../../workspaces/index.ts';
 import type { Tend } from '../../tend.ts';
-import { CliError, type CliContext } from '../context.ts';
+import { CliError, withDefaultWorkspace, type CliContext } from '../context.ts';
 
 const usage = `tend segments list
   tend segments show ID
@@ -62,13 +62,7 @@ export const segmentsCommand = {
     if (!action) throw new CliError(`usage: ${usage}`, 2);
     const print = (value: unknown, text: () => string) => ctx.out.write(values.json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
     const ws = DEFAULT_WORKSPACE_ID;
-    const tend = await ctx.openTend();
-    try {
-      await tend.workspaces.ensureDefault();
-      return await dispatch(tend);
-    } finally {
-      await tend.close();
-    }
+    return withDefaultWorkspace(ctx, dispatch);
 
     async function dispatch(tend: Tend): Promise<number> {
       switch (action) {
