@@ -14,8 +14,7 @@
 import type { Queryable } from '../../db/index.ts';
 import type { CustomerInput, CustomerScore } from './score.ts';
 import {
-  copyVersionsPage, customersByIdSql, customersPageSql, parseCustomersPage, parseOrderVersions, versionsByIdSql,
-  type CustomersPage, type CustomersPageRow, type OrderVersions, type OrderVersionsRow,
+  customersByIdSql, customersPageSql, parseCustomersPage, readOrderVersions, type CustomersPage, type CustomersPageRow, type OrderVersions,
 } from './sql/customer-days.ts';
 import { contactsByIdSql, contactsPageSql, contactsPageWithUserIdsSql, copyContactsPage, parseContactsPage, type ContactsPage, type ContactsPageRow, type ScorePage } from './sql/score-page.ts';
 import { readStoredById, readStoredRange, type StoredScores } from './sql/stored-scores.ts';
@@ -158,7 +157,7 @@ export async function readRescorePage(
   if (contacts.n === 0) return { page: merge(contacts, noCustomers), stored: noneStored, aggregated: 0 };
   // The versions before the orders: a summary aggregated after reading a version holds every
   // order written before that version (the versions' trigger bumps them with the order).
-  const [stored, versions] = await Promise.all([readStoredRange(db, workspaceId, after, contacts.last_id!), copyVersionsPage(db, workspaceId, after, contacts.last_id!)]);
+  const [stored, versions] = await Promise.all([readStoredRange(db, workspaceId, after, contacts.last_id!), readOrderVersions(db, workspaceId, { after, upTo: contacts.last_id! })]);
   if (plan.kind === 'aggregate') {
     const customers = parseCustomersPage((await db.query<CustomersPageRow>(customersPageSql, [workspaceId, asOf, after, contacts.last_id, limit])).rows[0]!);
     return { page: merge(contacts, customers, versions), stored, aggregated: customers.n };
@@ -171,7 +170,7 @@ export async function readRescorePage(
 /** The given contacts with their order summaries as of a day, their stored scores and order versions. */
 export async function readRescoreContacts(db: Queryable, workspaceId: string, asOf: string, contactIds: readonly number[]): Promise<{ page: ScorePage; stored: StoredScores }> {
   // The versions first: a summary aggregated after reading a version holds every order written before it.
-  const versions = parseOrderVersions((await db.query<OrderVersionsRow>(versionsByIdSql, [workspaceId, contactIds])).rows[0]!);
+  const versions = await readOrderVersions(db, workspaceId, contactIds);
   const [contacts, customers, stored] = await Promise.all([
     db.query<ContactsPageRow>(contactsByIdSql, [workspaceId, contactIds]),
     db.query<CustomersPageRow>(customersByIdSql, [workspaceId, asOf, contactIds]),

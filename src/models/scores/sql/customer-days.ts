@@ -80,28 +80,23 @@ export function parseCustomersPage(row: CustomersPageRow): CustomersPage {
 export const contactIdRangeSql = `select min(id) as lo, max(id) as hi from contacts where workspace_id = $1`;
 
 /**
- * The order versions (0024) of the given contacts (`$2` ids), as array literals: a contact without
- * one has had no order since versions were kept (0024 gave every customer then version 1).
+ * Contact order versions (0024), sorted by contact id: a contact without one has had no order since
+ * versions were kept (0024 gave every customer then version 1).
  */
-export const versionsByIdSql = `
-  select coalesce(array_agg(contact_id order by contact_id), '{}')::text as id, coalesce(array_agg(version order by contact_id), '{}')::text as version
-    from customer_order_versions where workspace_id = $1 and contact_id = any($2::bigint[])`;
-
 export type OrderVersions = { id: number[]; version: number[] };
 
-/** The order versions of the contacts with ids in (after, upTo], by COPY in binary format. */
-export async function copyVersionsPage(q: Queryable, workspaceId: string, after: number, upTo: number): Promise<OrderVersions> {
+/** The order versions of the contacts with ids in (after, upTo], or of the given ids; by COPY in binary format. */
+export async function readOrderVersions(q: Queryable, workspaceId: string, contacts: { after: number; upTo: number } | readonly number[]): Promise<OrderVersions> {
   if (!q.copyTo) throw new Error('reading order versions needs a database connection that supports COPY');
-  for (const n of [after, upTo]) if (!Number.isSafeInteger(n)) throw new RangeError(`not an integer: ${n}`);
+  const ids = 'after' in contacts ? [contacts.after, contacts.upTo] : contacts;
+  for (const n of ids) if (!Number.isSafeInteger(n)) throw new RangeError(`not an id: ${n}`);
+  const filter = 'after' in contacts ? `contact_id > ${contacts.after} and contact_id <= ${contacts.upTo}` : `contact_id = any('{${ids.join(',')}}'::bigint[])`;
   const [id, version] = readCopyBinary(
-    await q.copyTo(`select contact_id, version from customer_order_versions
-                     where workspace_id = ${sqlLiteral(workspaceId)} and contact_id > ${after} and contact_id <= ${upTo} order by contact_id`),
+    await q.copyTo(`select contact_id, version from customer_order_versions where workspace_id = ${sqlLiteral(workspaceId)} and ${filter} order by contact_id`),
     ['int', 'int'],
   );
   return { id: id as number[], version: version as number[] };
 }
-export type OrderVersionsRow = { id: string; version: string };
-export const parseOrderVersions = (row: OrderVersionsRow): OrderVersions => ({ id: parseNumbers(row.id) as number[], version: parseNumbers(row.version) as number[] });
 
 /**
  * Contacts with an order on a UTC day in ($2, $3] (`$1` workspace), at most `$4` of them: orders
