@@ -4,7 +4,7 @@ import { migrate } from './migrate.ts';
 import type { Db } from './types.ts';
 
 export type { Db, Queryable, QueryResult } from './types.ts';
-export { sqlLiteral } from './types.ts';
+export { sqlInteger, sqlLiteral } from './types.ts';
 export { migrate } from './migrate.ts';
 
 export type DatabaseConfig = { url: string | null; dataDir: string | null; poolSize?: number; schema?: string };

@@ -18,6 +18,12 @@ export interface Queryable {
   copyTo?(select: string): Promise<Uint8Array>;
 }
 
+/** A number as an SQL integer literal; anything but a safe integer is refused. */
+export function sqlInteger(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new RangeError(`not an integer: ${value}`);
+  return String(value);
+}
+
 /** A string as an SQL literal, whatever standard_conforming_strings says (as libpq's PQescapeLiteral). */
 export function sqlLiteral(value: string): string {
   if (value.includes('\0')) throw new RangeError('an SQL literal cannot hold a NUL character');

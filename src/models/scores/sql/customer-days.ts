@@ -1,5 +1,5 @@
 import { readCopyBinary } from '../../../db/copy-binary.ts';
-import { sqlLiteral, type Queryable } from '../../../db/index.ts';
+import { sqlInteger, sqlLiteral, type Queryable } from '../../../db/index.ts';
 import { parseNumbers } from './arrays.ts';
 
 /**
@@ -88,9 +88,9 @@ export type OrderVersions = { id: number[]; version: number[] };
 /** The order versions of the contacts with ids in (after, upTo], or of the given ids; by COPY in binary format. */
 export async function readOrderVersions(q: Queryable, workspaceId: string, contacts: { after: number; upTo: number } | readonly number[]): Promise<OrderVersions> {
   if (!q.copyTo) throw new Error('reading order versions needs a database connection that supports COPY');
-  const ids = 'after' in contacts ? [contacts.after, contacts.upTo] : contacts;
-  for (const n of ids) if (!Number.isSafeInteger(n)) throw new RangeError(`not an id: ${n}`);
-  const filter = 'after' in contacts ? `contact_id > ${contacts.after} and contact_id <= ${contacts.upTo}` : `contact_id = any('{${ids.join(',')}}'::bigint[])`;
+  const filter = 'after' in contacts
+    ? `contact_id > ${sqlInteger(contacts.after)} and contact_id <= ${sqlInteger(contacts.upTo)}`
+    : `contact_id = any('{${contacts.map(sqlInteger).join(',')}}'::bigint[])`;
   const [id, version] = readCopyBinary(
     await q.copyTo(`select contact_id, version from customer_order_versions where workspace_id = ${sqlLiteral(workspaceId)} and ${filter} order by contact_id`),
     ['int', 'int'],

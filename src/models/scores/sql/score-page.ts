@@ -10,7 +10,7 @@
  */
 
 import { readCopyBinary } from '../../../db/copy-binary.ts';
-import { sqlLiteral, type Queryable } from '../../../db/index.ts';
+import { sqlInteger, sqlLiteral, type Queryable } from '../../../db/index.ts';
 import { parseBooleans, parseNumbers } from './arrays.ts';
 
 // The user ids are only read for the predictions export: scoring has no use for them, and a
@@ -36,10 +36,9 @@ export const contactsByIdSql = page(false, 'c.id = any($2::bigint[])', '');
  */
 export async function copyContactsPage(q: Queryable, workspaceId: string, after: number, upTo: number, limit: number): Promise<ContactsPage> {
   if (!q.copyTo) throw new Error('reading contacts to score needs a database connection that supports COPY');
-  for (const n of [after, upTo, limit]) if (!Number.isSafeInteger(n)) throw new RangeError(`not an integer: ${n}`);
   const [id, known, live] = readCopyBinary(
     await q.copyTo(`select c.id, c.user_id is not null or c.email is not null, c.merged_into is null from contacts c
-                     where c.workspace_id = ${sqlLiteral(workspaceId)} and c.id > ${after} and c.id <= ${upTo} order by c.id limit ${limit}`),
+                     where c.workspace_id = ${sqlLiteral(workspaceId)} and c.id > ${sqlInteger(after)} and c.id <= ${sqlInteger(upTo)} order by c.id limit ${sqlInteger(limit)}`),
     ['int', 'int', 'int'],
   );
   const ids = id as number[];

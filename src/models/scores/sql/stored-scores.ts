@@ -17,7 +17,7 @@
  * precedence, left to right: hence the parentheses.)
  */
 import { readCopyBinary, type CopyColumn } from '../../../db/copy-binary.ts';
-import { sqlLiteral, type Queryable } from '../../../db/index.ts';
+import { sqlInteger, sqlLiteral, type Queryable } from '../../../db/index.ts';
 import { churnBands, lifecycleStages, rfmCells } from '../schema.ts';
 
 const list = (names: readonly string[]) => `array[${names.map(sqlLiteral).join(', ')}]::text[]`;
@@ -56,15 +56,10 @@ async function read(q: Queryable, sql: string): Promise<StoredScores> {
   return { id: id as number[], fingerprint: fingerprint!, next_day: next_day!, stored_code: stored_code!, purchase_days: purchase_days!, first_day: first_day!, last_day: last_day!, last_gap: last_gap!, repeat_spend: repeat_spend!, spend: spend!, orders_version: orders_version! };
 }
 
-const integer = (n: number) => {
-  if (!Number.isSafeInteger(n)) throw new RangeError(`not an id: ${n}`);
-  return String(n);
-};
-
 /** The stored scores of the contacts with ids in (after, upTo]. */
 export const readStoredRange = (q: Queryable, workspaceId: string, after: number, upTo: number): Promise<StoredScores> =>
-  read(q, select(workspaceId, `contact_id > ${integer(after)} and contact_id <= ${integer(upTo)}`));
+  read(q, select(workspaceId, `contact_id > ${sqlInteger(after)} and contact_id <= ${sqlInteger(upTo)}`));
 
 /** The stored scores of the given contacts. */
 export const readStoredById = (q: Queryable, workspaceId: string, contactIds: readonly number[]): Promise<StoredScores> =>
-  read(q, select(workspaceId, `contact_id = any('{${contactIds.map(integer).join(',')}}'::bigint[])`));
+  read(q, select(workspaceId, `contact_id = any('{${contactIds.map(sqlInteger).join(',')}}'::bigint[])`));
