@@ -11,6 +11,7 @@ import {
   summarizeTransactions,
   type GammaGammaParams,
 } from '../../src/models/btyd/index.ts';
+import { fitSpend, fitSpendAside } from '../../src/models/btyd/gammagamma-aside.ts';
 import { cdnowSampleTransactions, cdnowSummary } from './btyd-data.ts';
 
 const round = (v: number, digits: number): number => Number(v.toFixed(digits));
@@ -74,4 +75,14 @@ test('customer lifetime value matches the lifetimes documentation example', () =
   const undiscounted = customerLifetimeValue(bg, gg, 2, 30.43, 38.86, 22.35, { periods: 1, periodLength: 39, discountRate: 0, margin: 0.5 });
   const direct = 0.5 * conditionalExpectedSpend(gg, 2, 22.35) * expectedPurchases(bg, 39, 2, 30.43, 38.86);
   assert.ok(Math.abs(undiscounted - direct) < 1e-12);
+});
+
+test('the fit on a thread of its own gives the fit on the calling thread, and its errors', async () => {
+  const x = Float64Array.from({ length: 20_000 }, (_, i) => 1 + (i % 7));
+  const zbar = simulateGammaGamma({ p: 6.25, q: 3.74, gamma: 15.44 }, x, 11);
+  const aside = await fitSpendAside({ x, zbar }, { threadFrom: 0 });
+  assert.deepEqual(aside, fitSpend({ x, zbar }));
+  assert.ok(aside.converged);
+  // No customer with a repeat purchase and spend: the thread's error, with its message.
+  await assert.rejects(fitSpendAside({ x: Float64Array.of(0, 0), zbar: Float64Array.of(1, 2) }, { threadFrom: 0 }), /no customers with repeat purchases/);
 });

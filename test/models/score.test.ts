@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { customerLifetimeValue, expectedPurchases, pAlive, pPurchaseWithin } from '../../src/models/btyd/index.ts';
 import { createScorer } from '../../src/models/scores/score.ts';
-import { quintileCuts, quintileCutsOfHistogram, rfmCell, scoreHigherBetter, scoreRecency } from '../../src/models/scores/rfm.ts';
+import { quintileCuts, quintileCutsOf, quintileCutsOfHistogram, rfmCell, scoreHigherBetter, scoreRecency } from '../../src/models/scores/rfm.ts';
 import { lifecycleStage } from '../../src/models/scores/lifecycle.ts';
 import { explain, explainStored, span, percent } from '../../src/models/scores/explain.ts';
 import { ModelSettings, rfmCells, type StoredFit } from '../../src/models/scores/schema.ts';
@@ -102,4 +102,16 @@ test('explanations read like a person wrote them', () => {
     'usually buys every 31 days; last order 3 months ago; 12% likely to still be a customer; expected to spend 12.35 in the next 12 months',
   );
   assert.equal(explain({ purchaseDays: 1, activeDays: 0, daysSinceLastOrder: 0, pAlive: 1, pOrder90: 0.3, predictedClv: 1234.5, horizonMonths: 24 }), 'bought once, today; 30% chance of another order in the next 90 days; expected to spend 1,235 in the next 24 months');
+});
+
+test('quintiles selected from values in any order are those of the sorted values', () => {
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (const n of [1, 2, 5, 9, 10, 11, 1000, 4321]) {
+    for (const distinct of [3, 50, 1e9]) {
+      const values = Float64Array.from({ length: n }, () => Math.floor(random() * distinct) / 4);
+      const sorted = values.slice().sort();
+      assert.deepEqual(quintileCutsOf(values), quintileCuts(sorted), `${n} values, ${distinct} distinct`);
+    }
+  }
 });

@@ -62,14 +62,17 @@ function logAddExp(u: number, v: number): number {
  *   A3 = -(r+x) ln(alpha+T),  A4 = ln a - ln(b+x-1) - (r+x) ln(alpha+t_x).
  * A1 and A2 depend only on x, so they (with their lgamma and digamma calls) are computed once per
  * distinct x and multiplied by its total weight; customers with x = 0 reduce to A3, summed per
- * distinct T; the loop over the x >= 1 patterns is a log-sum-exp with two logarithms and one
- * exponential, accumulating value and gradient together.
+ * distinct T; ln(alpha + t) is taken once per distinct time among the other patterns' t_x and T,
+ * and the loop over those patterns is a log-sum-exp with one logarithm and one exponential,
+ * accumulating value and gradient together.
  */
 export function bgNbdObjective(data: RfmData | CompressedRfm): (logParams: Float64Array, grad: Float64Array) => number {
   const d = asCompressed(data);
   const nx = d.uniqueX.length;
   const c4 = new Float64Array(nx);
   const hb = new Float64Array(nx);
+  const logTime = new Float64Array(d.times.length);
+  const invTime = new Float64Array(d.times.length);
   return (logParams, grad) => {
     const r = Math.exp(logParams[0]!);
     const alpha = Math.exp(logParams[1]!);
@@ -115,8 +118,14 @@ export function bgNbdObjective(data: RfmData | CompressedRfm): (logParams: Float
     gr -= r * zLl;
     ga -= r * alpha * zAlpha;
     // Patterns with x >= 1: the log-sum-exp of A3 and A4 and its derivatives, where w3 and w4
-    // are the softmax weights of the two terms.
-    const { x, xIndex, T, tx, weight } = d;
+    // are the softmax weights of the two terms. ln(alpha + t) and 1 / (alpha + t) once per
+    // distinct time.
+    for (let u = 0; u < logTime.length; u++) {
+      const s = alpha + d.times[u]!;
+      logTime[u] = Math.log(s);
+      invTime[u] = 1 / s;
+    }
+    const { x, xIndex, TIndex, txIndex, weight } = d;
     const groups = x.length;
     let sLl = 0;
     let sR = 0;
@@ -127,10 +136,10 @@ export function bgNbdObjective(data: RfmData | CompressedRfm): (logParams: Float
       const j = xIndex[g]!;
       const w = weight[g]!;
       const m = r + x[g]!;
-      const sT = alpha + T[g]!;
-      const st = alpha + tx[g]!;
-      const lT = Math.log(sT);
-      const lt = Math.log(st);
+      const iT = TIndex[g]!;
+      const it = txIndex[g]!;
+      const lT = logTime[iT]!;
+      const lt = logTime[it]!;
       const a3 = -m * lT;
       const a4 = c4[j]! - m * lt;
       let w3: number;
@@ -149,7 +158,7 @@ export function bgNbdObjective(data: RfmData | CompressedRfm): (logParams: Float
       }
       sLl += w * lse;
       sR += w * (w3 * lT + w4 * lt);
-      sAlpha += w * m * (w3 / sT + w4 / st);
+      sAlpha += w * m * (w3 * invTime[iT]! + w4 * invTime[it]!);
       sA += w * w4;
       sB += w * w4 * hb[j]!;
     }

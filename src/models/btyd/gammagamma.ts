@@ -57,32 +57,29 @@ export function gammaGammaCustomerLogLikelihood(params: GammaGammaParams, x: num
  * the analytic gradient. Digamma and log-gamma terms are computed once per distinct x.
  */
 export function fitGammaGamma(data: SpendData, options: GammaGammaFitOptions = {}): GammaGammaFit {
-  const xs: number[] = [];
-  const zs: number[] = [];
-  for (let i = 0; i < data.x.length; i++) {
-    const x = data.x[i]!;
-    const z = data.zbar[i]!;
-    if (x >= 1 && z > 0) {
-      xs.push(x);
-      zs.push(z);
+  let n = 0;
+  for (let i = 0; i < data.x.length; i++) if (data.x[i]! >= 1 && data.zbar[i]! > 0) n++;
+  if (n === 0) throw new RangeError('no customers with repeat purchases to fit');
+  const x = new Float64Array(n);
+  const zbar = new Float64Array(n);
+  for (let i = 0, k = 0; i < data.x.length; i++) {
+    if (data.x[i]! >= 1 && data.zbar[i]! > 0) {
+      x[k] = data.x[i]!;
+      zbar[k++] = data.zbar[i]!;
     }
   }
-  const n = xs.length;
-  if (n === 0) throw new RangeError('no customers with repeat purchases to fit');
-  const x = Float64Array.from(xs);
-  const zbar = Float64Array.from(zs);
-  const uniqueX = Float64Array.from(new Set(xs)).sort();
+  const uniqueX = Float64Array.from(new Set(x)).sort();
   const position = new Map<number, number>();
   uniqueX.forEach((v, j) => position.set(v, j));
-  const xIndex = Uint32Array.from(xs, (v) => position.get(v)!);
   const countByX = new Float64Array(uniqueX.length);
-  for (let i = 0; i < n; i++) countByX[xIndex[i]!]! += 1;
+  for (let i = 0; i < n; i++) countByX[position.get(x[i]!)!]! += 1;
   // Parameter-free parts: sum of (px - 1) ln zbar + px ln x is p * S1 - S2.
   let s1 = 0;
   let s2 = 0;
   for (let i = 0; i < n; i++) {
-    s1 += x[i]! * (Math.log(zbar[i]!) + Math.log(x[i]!));
-    s2 += Math.log(zbar[i]!);
+    const lz = Math.log(zbar[i]!);
+    s1 += x[i]! * (lz + Math.log(x[i]!));
+    s2 += lz;
   }
   const logLik = (lp: Float64Array, grad: Float64Array): number => {
     const p = Math.exp(lp[0]!);

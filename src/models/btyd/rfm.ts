@@ -34,6 +34,14 @@ export interface CompressedRfm {
   tx: Float64Array;
   T: Float64Array;
   weight: Float64Array;
+  /**
+   * The distinct values among the patterns' t_x and T, and where each pattern's are in it: with
+   * day-resolution data a few hundred values serve hundreds of thousands of patterns, so the
+   * likelihood takes their logarithms once per evaluation (bgnbd.ts).
+   */
+  times: Float64Array;
+  txIndex: Uint32Array;
+  TIndex: Uint32Array;
   totalWeight: number;
   /** Number of input rows. */
   rows: number;
@@ -67,8 +75,12 @@ function indexIfRepeating(values: ArrayLike<number>, n: number): { unique: Float
   return { unique, index };
 }
 
-/** Checks the data (x a non-negative integer, 0 <= t_x <= T, t_x = 0 when x = 0) and compresses it. */
-export function compressRfm(data: RfmData): CompressedRfm {
+/**
+ * Checks the data (x a non-negative integer, 0 <= t_x <= T, t_x = 0 when x = 0) and compresses it.
+ * With `distinct`, the caller vouches that no (x, t_x, T) occurs twice (the rows are patterns
+ * already counted, with their weights), and the search for repeats is skipped.
+ */
+export function compressRfm(data: RfmData, options: { distinct?: boolean } = {}): CompressedRfm {
   const n = data.x.length;
   if (data.tx.length !== n || data.T.length !== n || (data.weights && data.weights.length !== n)) {
     throw new RangeError('x, tx, T (and weights) must have the same length');
@@ -103,7 +115,7 @@ export function compressRfm(data: RfmData): CompressedRfm {
     weightByX[xIndexOf(x[i]!)]! += w;
     totalWeight += w;
   }
-  const byT = indexIfRepeating(T, n);
+  const byT = options.distinct ? null : indexIfRepeating(T, n);
   const byTx = byT ? indexIfRepeating(tx, n) : null;
 
   // Customers with x = 0: total weight per distinct T, or one entry each.
@@ -153,6 +165,9 @@ export function compressRfm(data: RfmData): CompressedRfm {
     tx: new Float64Array(groups),
     T: new Float64Array(groups),
     weight: new Float64Array(groups),
+    times: new Float64Array(0),
+    txIndex: new Uint32Array(0),
+    TIndex: new Uint32Array(0),
     totalWeight,
     rows: n,
   };
@@ -165,7 +180,42 @@ export function compressRfm(data: RfmData): CompressedRfm {
     out.T[g] = T[i]!;
     out.weight[g]! += weights ? weights[i]! : 1;
   }
+  Object.assign(out, timeTable(out.tx, out.T));
   return out;
+}
+
+// The distinct values of two lists of times, and the position of each time among them: through
+// a dense table when the times are whole numbers of moderate size (days), else by sorting.
+function timeTable(tx: Float64Array, T: Float64Array): { times: Float64Array; txIndex: Uint32Array; TIndex: Uint32Array } {
+  const n = T.length;
+  const txIndex = new Uint32Array(n);
+  const TIndex = new Uint32Array(n);
+  let max = 0;
+  let whole = true;
+  for (let i = 0; i < n && whole; i++) {
+    whole = Number.isInteger(T[i]!) && Number.isInteger(tx[i]!);
+    if (T[i]! > max) max = T[i]!;
+  }
+  if (whole && max < 2 ** 20) {
+    const position = new Int32Array(max + 1).fill(-1);
+    for (let i = 0; i < n; i++) position[tx[i]!] = position[T[i]!] = 0;
+    const list: number[] = [];
+    for (let v = 0; v <= max; v++) if (position[v] === 0) position[v] = list.push(v) - 1;
+    for (let i = 0; i < n; i++) {
+      txIndex[i] = position[tx[i]!]!;
+      TIndex[i] = position[T[i]!]!;
+    }
+    return { times: Float64Array.from(list), txIndex, TIndex };
+  }
+  const both = new Float64Array(2 * n);
+  both.set(tx);
+  both.set(T, n);
+  const times = sortedUnique(both);
+  for (let i = 0; i < n; i++) {
+    txIndex[i] = indexOf(times, tx[i]!);
+    TIndex[i] = indexOf(times, T[i]!);
+  }
+  return { times, txIndex, TIndex };
 }
 
 // Distinct values of non-negative integers up to maxX, by counting (no sort).

@@ -4,15 +4,17 @@
  *
  * The customers are streamed from the database in pages (sql/customer-days.ts) and folded into
  * what the fits need, never held as rows: BG/NBD depends on a customer only through (x, t_x, T),
- * so customers are counted per distinct pattern (with day-resolution data a million customers make
- * a few hundred thousand patterns); Gamma-Gamma needs the repeat customers' (x, mean repeat spend);
- * RFM needs histograms of recency and frequency and the spend of each customer.
+ * packed into one number per customer and counted per distinct pattern once all are in (with
+ * day-resolution data a million customers make a few hundred thousand patterns); Gamma-Gamma
+ * needs the repeat customers' (x, mean repeat spend); RFM needs histograms of recency and
+ * frequency and the spend of each customer.
  */
 import type { Queryable } from '../../db/index.ts';
-import { fitBgNbd, fitGammaGamma, type BgNbdFit, type GammaGammaFit } from '../btyd/index.ts';
+import { compressRfm, fitBgNbd, type BgNbdFit, type GammaGammaFit } from '../btyd/index.ts';
+import { fitSpendAside } from '../btyd/gammagamma-aside.ts';
 import { contactRanges, dayOf, fitPages } from './inputs.ts';
 import type { CustomersPage } from './sql/customer-days.ts';
-import { quintileCuts, quintileCutsOfHistogram } from './rfm.ts';
+import { quintileCutsOf, quintileCutsOfHistogram } from './rfm.ts';
 import type { RfmCuts, TimeUnit } from './schema.ts';
 import type { ScoreRunResult } from './scorer.ts';
 
@@ -60,14 +62,30 @@ function growable() {
   };
 }
 
+/** The arrays end to end. */
+function concat(parts: readonly Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 // Pattern keys pack (x, t_x, T) in days into one exact double: 20 bits each for the days, 13 for x.
 const SHIFT = 1_048_576;
 const MAX_X = 8192; // x * 2^40 stays below 2^53
 
-/** Folds pages of customers into pattern counts, Gamma-Gamma inputs and RFM histograms. */
+/**
+ * Folds pages of customers into what the fits need: the age T of each customer without a repeat
+ * purchase and a pattern key for each other one (counted once all are in, by sorting: that costs
+ * less than counting them in a map), the Gamma-Gamma inputs and the RFM histograms.
+ */
 function accumulator(asOfDay: number) {
   const acc = {
-    patterns: new Map<number, number>(),
+    keys: growable(),
+    onceT: growable(),
     ggX: growable(),
     ggZbar: growable(),
     spend: growable(),
@@ -81,8 +99,8 @@ function accumulator(asOfDay: number) {
         const tx = last[i]! - first[i]!;
         const T = asOfDay - first[i]!;
         if (xi >= MAX_X || T >= SHIFT) throw new RangeError(`customer ${page.id[i]}: too many purchase days or too long a history to fit`);
-        const key = (xi * SHIFT + tx) * SHIFT + T;
-        acc.patterns.set(key, (acc.patterns.get(key) ?? 0) + 1);
+        if (xi === 0) acc.onceT.push(T);
+        else acc.keys.push((xi * SHIFT + tx) * SHIFT + T);
         if (xi > 0 && repeat[i]! > 0) {
           acc.ggX.push(xi);
           acc.ggZbar.push(repeat[i]! / xi);
@@ -96,6 +114,44 @@ function accumulator(asOfDay: number) {
     },
   };
   return acc;
+}
+
+/**
+ * The distinct (x, t_x, T) patterns with the number of customers of each, in the fit's time
+ * unit: first those without a repeat purchase (counted per age T), then the others (their keys
+ * are sorted in place).
+ */
+function patternsOf(onceT: Float64Array, keys: Float64Array, scale: number): { x: Float64Array; tx: Float64Array; T: Float64Array; weights: Float64Array } {
+  let maxT = -1;
+  for (let i = 0; i < onceT.length; i++) if (onceT[i]! > maxT) maxT = onceT[i]!;
+  const perT = new Float64Array(maxT + 1);
+  for (let i = 0; i < onceT.length; i++) perT[onceT[i]!]!++;
+  keys.sort();
+  let n = 0;
+  for (let T = 0; T <= maxT; T++) if (perT[T]! > 0) n++;
+  for (let i = 0; i < keys.length; i++) if (i === 0 || keys[i] !== keys[i - 1]) n++;
+  const out = { x: new Float64Array(n), tx: new Float64Array(n), T: new Float64Array(n), weights: new Float64Array(n) };
+  let k = -1;
+  for (let T = 0; T <= maxT; T++) {
+    if (perT[T] === 0) continue;
+    out.T[++k] = T * scale;
+    out.weights[k] = perT[T]!;
+  }
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (i > 0 && key === keys[i - 1]) {
+      out.weights[k]!++;
+      continue;
+    }
+    const T = key % SHIFT;
+    const rest = (key - T) / SHIFT;
+    const tx = rest % SHIFT;
+    out.x[++k] = (rest - tx) / SHIFT;
+    out.tx[k] = tx * scale;
+    out.T[k] = T * scale;
+    out.weights[k] = 1;
+  }
+  return out;
 }
 
 /** Reads the customers of a workspace as of a day and fits the models; nothing is stored. */
@@ -112,65 +168,47 @@ export async function fitWorkspace(db: Queryable, workspaceId: string, options: 
       return acc;
     }),
   );
-  const patterns = new Map<number, number>();
-  const ggX = growable();
-  const ggZbar = growable();
-  const spend = growable();
   const recency = new Map<number, number>();
   const frequency = new Map<number, number>();
   let customers = 0;
   for (const part of parts) {
-    for (const [key, w] of part.patterns) patterns.set(key, (patterns.get(key) ?? 0) + w);
     for (const [k, v] of part.recency) recency.set(k, (recency.get(k) ?? 0) + v);
     for (const [k, v] of part.frequency) frequency.set(k, (frequency.get(k) ?? 0) + v);
-    part.ggX.view().forEach((v) => ggX.push(v));
-    part.ggZbar.view().forEach((v) => ggZbar.push(v));
-    part.spend.view().forEach((v) => spend.push(v));
     customers += part.customers;
   }
+  const ggX = concat(parts.map((p) => p.ggX.view()));
+  const ggZbar = concat(parts.map((p) => p.ggZbar.view()));
+  const spend = concat(parts.map((p) => p.spend.view()));
+  const onceT = concat(parts.map((p) => p.onceT.view()));
+  const keys = concat(parts.map((p) => p.keys.view()));
   const inputsMs = performance.now() - started;
 
   const notes: string[] = [];
-  const scale = options.timeUnit === 'weeks' ? 1 / 7 : 1;
-  const n = patterns.size;
-  const data = { x: new Float64Array(n), tx: new Float64Array(n), T: new Float64Array(n), weights: new Float64Array(n) };
-  let k = 0;
+  const patterns = patternsOf(onceT, keys, options.timeUnit === 'weeks' ? 1 / 7 : 1);
+  const n = patterns.x.length;
   let repeaters = 0;
-  for (const [key, weight] of patterns) {
-    const T = key % SHIFT;
-    const rest = (key - T) / SHIFT;
-    const tx = rest % SHIFT;
-    data.x[k] = (rest - tx) / SHIFT;
-    data.tx[k] = tx * scale;
-    data.T[k] = T * scale;
-    data.weights[k++] = weight;
-    if (data.x[k - 1]! > 0) repeaters += weight;
-  }
+  for (let k = 0; k < n; k++) if (patterns.x[k]! > 0) repeaters += patterns.weights[k]!;
   let bgnbd: BgNbdFit | null = null;
   let gammaGamma: GammaGammaFit | null = null;
   if (customers === 0) notes.push('no customer has a completed order by the as-of day');
   else if (repeaters === 0) notes.push('no customer has bought on a second day yet: BG/NBD and Gamma-Gamma need repeat purchases');
   else {
+    const spendFit = fitSpendAside({ x: ggX, zbar: ggZbar }).then(
+      (fit) => fit,
+      (err: Error) => (notes.push(`Gamma-Gamma not fitted: ${err.message}`), null),
+    );
+    const data = compressRfm(patterns, { distinct: true });
     bgnbd = fitBgNbd(data);
     if (!bgnbd.converged) bgnbd = fitBgNbd(data, { initial: bgnbd });
     if (!bgnbd.converged) notes.push(`BG/NBD did not converge in ${bgnbd.iterations} iterations`);
-    try {
-      const spendData = { x: ggX.view(), zbar: ggZbar.view() };
-      gammaGamma = fitGammaGamma(spendData);
-      // Summed over hundreds of thousands of customers the gradient carries rounding noise that can
-      // stop the line search just short of the tolerance; one restart from there (with a fresh
-      // Hessian estimate) finishes the job.
-      if (!gammaGamma.converged) gammaGamma = fitGammaGamma(spendData, { initial: gammaGamma });
-      if (!gammaGamma.converged) notes.push(`Gamma-Gamma did not converge in ${gammaGamma.iterations} iterations`);
-      if (gammaGamma.q <= 1) notes.push('Gamma-Gamma q ≤ 1: mean spend is unbounded, so no lifetime value is predicted');
-    } catch (err) {
-      notes.push(`Gamma-Gamma not fitted: ${(err as Error).message}`);
-    }
+    gammaGamma = await spendFit;
+    if (gammaGamma && !gammaGamma.converged) notes.push(`Gamma-Gamma did not converge in ${gammaGamma.iterations} iterations`);
+    if (gammaGamma && gammaGamma.q <= 1) notes.push('Gamma-Gamma q ≤ 1: mean spend is unbounded, so no lifetime value is predicted');
   }
   const rfm: RfmCuts | null =
     customers === 0
       ? null
-      : { recencyDays: quintileCutsOfHistogram(recency), frequency: quintileCutsOfHistogram(frequency), monetary: quintileCuts(spend.view().slice().sort()) };
+      : { recencyDays: quintileCutsOfHistogram(recency), frequency: quintileCutsOfHistogram(frequency), monetary: quintileCutsOf(spend) };
   const end = performance.now();
   return {
     asOf: options.asOf,

@@ -46,10 +46,52 @@ export function rfmCell(recency: number, frequency: number): RfmCell {
   return CELLS[recency - 1]![frequency - 1]!;
 }
 
+const quintileRank = (q: number, n: number) => Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1));
+
 /** Nearest-rank quantiles q = 0.2, 0.4, 0.6, 0.8 of sorted values. */
 export function quintileCuts(sorted: ArrayLike<number>): number[] {
   const n = sorted.length;
-  return [0.2, 0.4, 0.6, 0.8].map((q) => sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]!);
+  return [0.2, 0.4, 0.6, 0.8].map((q) => sorted[quintileRank(q, n)]!);
+}
+
+/**
+ * The same quantiles of values in any order, which are reordered in place: each is selected
+ * (Hoare's quickselect) rather than all sorted, a fraction of the time on a million values.
+ */
+export function quintileCutsOf(values: Float64Array): number[] {
+  const n = values.length;
+  let lo = 0;
+  return [0.2, 0.4, 0.6, 0.8].map((q) => {
+    const rank = quintileRank(q, n);
+    select(values, lo, n - 1, rank);
+    lo = rank; // everything before it is no larger: the next rank is searched after it
+    return values[rank]!;
+  });
+}
+
+// Reorders v[lo..hi] so that v[k] is the value of rank k there, no larger one before it and no
+// smaller one after it.
+function select(v: Float64Array, lo: number, hi: number, k: number): void {
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    // The median of three as the pivot.
+    const [a, b, c] = [v[lo]!, v[mid]!, v[hi]!];
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (v[i]! < pivot) i++;
+      while (v[j]! > pivot) j--;
+      if (i <= j) {
+        const t = v[i]!;
+        v[i++] = v[j]!;
+        v[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
 }
 
 /** The same quantiles from a histogram of whole numbers (value → count). */
