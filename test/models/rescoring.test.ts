@@ -199,6 +199,7 @@ for (const target of testDatabases()) {
       const rows = await stored();
       const [id, row] = [...rows].find(([, r]) => r.lifecycle_stage !== 'won_back')!;
       await tend.db.query(`update contact_scores set lifecycle_stage = 'won_back' where workspace_id = $1 and contact_id = $2`, [ws, id]);
+      assert.equal((await stored()).get(id)!.fingerprint, null, 'the fingerprint no longer says which stage the row holds: it goes');
       clock.advance(60_000);
       const run = await tend.models.score(ws);
       assert.equal(run.written, 1);

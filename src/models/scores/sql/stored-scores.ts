@@ -9,12 +9,12 @@
  * instead of parsing text). COPY takes no parameters: the workspace id and the name lists go in
  * as literals (sqlLiteral), the ids as integers.
  *
- * The fingerprint's top bits say which RFM cell, churn band and stage the row was written with.
- * Where the stored ones differ (a row written before fingerprints existed, 0016, or a stage set by
- * something else, such as a journey step), `stored_code` gives the categories as they are stored,
- * so that the rescoring rewrites the row and announces what it really changed from. Checking the
- * three names costs the server about 0.15 s a million rows. (Postgres gives the bit operators one
- * precedence, left to right: hence the parentheses.)
+ * The fingerprint's top bits say which RFM cell, churn band and stage the row was written with. A
+ * row without a fingerprint (written before fingerprints existed, 0016, or whose names something
+ * else changed, such as a journey step: a trigger drops the fingerprint then, 0026) has
+ * `stored_code`, the categories as they are stored, so that the rescoring rewrites the row and
+ * announces what it really changed from. (Postgres gives the bit operators one precedence, left
+ * to right: hence the parentheses.)
  */
 import { readCopyBinary, type CopyColumn } from '../../../db/copy-binary.ts';
 import { sqlInteger, sqlLiteral, type Queryable } from '../../../db/index.ts';
@@ -26,9 +26,6 @@ const [cells, bands, stages] = [list(rfmCells), list(churnBands), list(lifecycle
 const select = (workspaceId: string, filter: string) => `
   select contact_id, fingerprint, expected_next_order_at - date '1970-01-01' as next_day,
     case when fingerprint is null
-           or rfm_cell is distinct from (${cells})[((fingerprint >> 40) & 15)::int]
-           or churn_band is distinct from (${bands})[((fingerprint >> 37) & 7)::int]
-           or lifecycle_stage is distinct from (${stages})[((fingerprint >> 34) & 7)::int]
     then (coalesce(recency_score, 0)::int << 16) | (coalesce(frequency_score, 0)::int << 13) | (coalesce(monetary_score, 0)::int << 10) |
          (coalesce(array_position(${cells}, rfm_cell), 0) << 6) | (coalesce(array_position(${bands}, churn_band), 0) << 3) |
          coalesce(array_position(${stages}, lifecycle_stage), 0)
@@ -39,10 +36,7 @@ const select = (workspaceId: string, filter: string) => `
 
 const columns: CopyColumn[] = ['int', 'int', 'int', 'int', 'int', 'int', 'int', 'int', 'float8', 'float8', 'int'];
 
-/**
- * Stored rows as parallel arrays sorted by contact id; `stored_code` is set where the stored
- * categories are not those of the fingerprint (or there is none).
- */
+/** Stored rows as parallel arrays sorted by contact id; `stored_code` is set where there is no fingerprint. */
 export type StoredScores = {
   id: number[]; fingerprint: (number | null)[]; next_day: (number | null)[]; stored_code: (number | null)[];
   /** The order summary of the row (null where it was written before 0024) and the order version it was read at. */

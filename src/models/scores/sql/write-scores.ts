@@ -15,7 +15,7 @@
  *   order while a full run was on its way) is newer, and is left alone (`do nothing`).
  * - A row scored later than this batch is neither overwritten nor announced: `scored_at <= $2`.
  * - The previous cell, band and stage come with the batch: they are the top bits of the stored
- *   fingerprint the rescoring read (changes.ts), or the stored names where those differ
+ *   fingerprint the rescoring read (changes.ts), or the stored names where there is none
  *   (sql/stored-scores.ts). A row is only updated while its fingerprint is still the one read, so
  *   they are what the update replaces (reading them again here, by a join, cost a third of the
  *   statement).
