@@ -60,6 +60,24 @@ test('compressed likelihood equals the sum of per-customer likelihoods, with wei
   assert.throws(() => compressRfm({ x: [0], tx: [1], T: [2] }), RangeError);
 });
 
+test('with whole-day times, and with patterns already counted, the likelihood is the same sum', () => {
+  const s = cdnowSummary();
+  const days = { x: s.x, tx: Array.from(s.tx, (t) => Math.round(t * 7)), T: Array.from(s.T, (t) => Math.round(t * 7)) };
+  const params: BgNbdParams = { r: 0.3, alpha: 30, a: 1.4, b: 2.1 };
+  let direct = 0;
+  for (let i = 0; i < s.x.length; i++) direct += bgNbdCustomerLogLikelihood(params, days.x[i]!, days.tx[i]!, days.T[i]!);
+  const c = compressRfm(days);
+  assert.ok(c.times.length <= 274, `one entry per distinct day of the 39 weeks, not ${c.times.length}`);
+  assert.ok(Math.abs(bgNbdLogLikelihood(params, c) - direct) < 1e-8);
+  // The same customers counted per pattern beforehand (as a workspace's fit does).
+  const counts = new Map<string, number>();
+  for (let i = 0; i < s.x.length; i++) counts.set(`${days.x[i]} ${days.tx[i]} ${days.T[i]}`, (counts.get(`${days.x[i]} ${days.tx[i]} ${days.T[i]}`) ?? 0) + 1);
+  const patterns = [...counts].map(([key, w]) => [...key.split(' ').map(Number), w] as number[]);
+  const counted = compressRfm({ x: patterns.map((p) => p[0]!), tx: patterns.map((p) => p[1]!), T: patterns.map((p) => p[2]!), weights: patterns.map((p) => p[3]!) }, { distinct: true });
+  assert.equal(counted.x.length + counted.zeroT.length, counts.size);
+  assert.ok(Math.abs(bgNbdLogLikelihood(params, counted) - direct) < 1e-8);
+});
+
 test('the analytic gradient matches central finite differences', () => {
   const s = cdnowSummary();
   const objective = bgNbdObjective({ x: s.x, tx: s.tx, T: s.T });

@@ -184,8 +184,10 @@ export function compressRfm(data: RfmData, options: { distinct?: boolean } = {})
   return out;
 }
 
-// The distinct values of two lists of times, and the position of each time among them: through
-// a dense table when the times are whole numbers of moderate size (days), else by sorting.
+// The times of the patterns as a table the likelihood takes logarithms of, and where each
+// pattern's t_x and T are in it: the distinct values, through a dense table, when the times are
+// whole numbers of moderate size (days or weeks); otherwise (continuous times hardly repeat) every
+// pattern's two times as they are.
 function timeTable(tx: Float64Array, T: Float64Array): { times: Float64Array; txIndex: Uint32Array; TIndex: Uint32Array } {
   const n = T.length;
   const txIndex = new Uint32Array(n);
@@ -207,13 +209,12 @@ function timeTable(tx: Float64Array, T: Float64Array): { times: Float64Array; tx
     }
     return { times: Float64Array.from(list), txIndex, TIndex };
   }
-  const both = new Float64Array(2 * n);
-  both.set(tx);
-  both.set(T, n);
-  const times = sortedUnique(both);
+  const times = new Float64Array(2 * n);
+  times.set(tx);
+  times.set(T, n);
   for (let i = 0; i < n; i++) {
-    txIndex[i] = indexOf(times, tx[i]!);
-    TIndex[i] = indexOf(times, T[i]!);
+    txIndex[i] = i;
+    TIndex[i] = n + i;
   }
   return { times, txIndex, TIndex };
 }
