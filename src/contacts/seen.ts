@@ -8,8 +8,8 @@
  *
  * The events Tend records about a contact itself (messages sent, opened and clicked, journey
  * steps, segment entries, score changes) are not the contact being seen: they are told apart by
- * their message ids, which Tend gives these prefixes. A tracked message whose messageId starts
- * with one of them counts as Tend's own.
+ * their message ids, which Tend gives these prefixes. The tracking API refuses messageIds with
+ * them (events/validate.ts); an import of exported events keeps them, as Tend's own.
  */
 export const ownEventPrefixes = ['tend:', 'segment:', 'models:'] as const;
 

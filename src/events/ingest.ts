@@ -14,7 +14,12 @@ export type IngestedBatch = {
   contactIds: number[];
 };
 
-export type IngestOptions = { defaultType?: string; context?: Record<string, unknown> };
+export type IngestOptions = {
+  defaultType?: string;
+  context?: Record<string, unknown>;
+  /** Keep messageIds with the prefixes of Tend's own events (an import of exported events); refused otherwise. */
+  ownMessageIds?: boolean;
+};
 
 /**
  * The one path every event takes into Tend: the tracking API, CSV event imports and the demo
@@ -54,7 +59,7 @@ export function createIngestService({ db, clock, workspaces }: { db: Db; clock: 
     const seen = new Set<string>();
     let repeated = 0;
     raw.forEach((item, index) => {
-      const r = validateMessage(item, index, receivedAt, settings, { type: options.defaultType, context: options.context });
+      const r = validateMessage(item, index, receivedAt, settings, { type: options.defaultType, context: options.context, ownMessageIds: options.ownMessageIds });
       if (!r.ok) rejected.push(r.error);
       else if (seen.has(r.message.messageId)) repeated++; // the same messageId twice in one request is stored once
       else {

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { checkEmail, type EmailCheck } from '../contacts/email-check.ts';
 import { ConsentInput, consentRows, type ConsentRow } from '../contacts/consent.ts';
 import { isTimeZone } from '../contacts/profile.ts';
+import { ownEventPrefixes } from '../contacts/seen.ts';
 import { commerceEvents, isCommerceEvent } from '../catalog/commerce-schema.ts';
 import { commerceFields, type CommerceFields, type CommerceProps } from '../catalog/commerce.ts';
 import type { WorkspaceSettings } from '../workspaces/index.ts';
@@ -40,14 +41,17 @@ const PROFILE_FIELDS = new Set(['email', 'phone', 'timezone', 'consent']);
 
 /**
  * Checks one raw message from the tracking API or an import. Never throws: every problem comes
- * back as an error naming the field, so the rest of a batch can still be stored.
+ * back as an error naming the field, so the rest of a batch can still be stored. A messageId with
+ * one of the prefixes of the events Tend records itself (contacts/seen.ts) is refused unless
+ * `ownMessageIds` says to keep it: an import of exported events brings Tend's own back as they
+ * were, a tracking call cannot pass for one.
  */
 export function validateMessage(
   raw: unknown,
   index: number,
   receivedAt: Date,
   settings: WorkspaceSettings,
-  defaults: { type?: string; context?: Record<string, unknown> } = {},
+  defaults: { type?: string; context?: Record<string, unknown>; ownMessageIds?: boolean } = {},
 ): { ok: true; message: AcceptedMessage } | { ok: false; error: MessageError } {
   const bad = (field: string, message: string) => ({ ok: false as const, error: { index, field, message } });
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('', 'a message must be a JSON object');
@@ -63,6 +67,9 @@ export function validateMessage(
     return bad(issue.path.join('.'), describeIssue(issue));
   }
   const m = parsed.data;
+  if (m.messageId && !defaults.ownMessageIds && ownEventPrefixes.some((p) => m.messageId!.startsWith(p))) {
+    return bad('messageId', `messageIds starting with ${ownEventPrefixes.join(', ')} are reserved for the events Tend records itself`);
+  }
   const context = m.context || defaults.context ? { ...defaults.context, ...m.context } : null;
   const occurredAt = m.timestamp ?? m.originalTimestamp ?? receivedAt;
   const base = { index, messageId: m.messageId ?? randomUUID(), type: m.type, userId: m.userId, anonymousId: m.anonymousId, context, occurredAt };

@@ -2,6 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDatabases } from '../helpers/db.ts';
 import { exportRows, type ExportFormat, type ExportKindName } from '../../src/imports/index.ts';
+import { recordEvents } from '../../src/events/record.ts';
 import { openFixture, type ImportFixture } from './helpers.ts';
 
 const CONTACTS = `user_id,email,phone,first_name,last_name,birthday,timezone,locale,consent_email,consent_sms,consent_push,consent_print,note,tier
@@ -56,6 +57,9 @@ for (const target of testDatabases()) {
         { type: 'page', anonymousId: 'a1', name: 'Home', properties: { path: '/' }, messageId: 'e3', timestamp: '2026-01-01T09:02:00Z' },
         { type: 'screen', userId: 'u2', name: 'Cart', messageId: 'e4', timestamp: '2026-01-01T09:03:00Z' },
       ]);
+      // An event Tend recorded itself (a message sent) comes back as Tend's own, with its id.
+      const u1 = (await f.rows(`select id from contacts where workspace_id = $1 and user_id = 'u1'`, [source]))[0] as { id: number };
+      await recordEvents(f.tend.db, source, [{ contactId: Number(u1.id), messageId: 'tend:m1:Email Sent', name: 'Email Sent', properties: { channel: 'email' }, occurredAt: new Date('2026-01-01T09:04:00Z') }], new Date());
       const copy = await f.workspace();
       assert.equal((await f.importCsv(copy, 'orders', await exported(source, 'orders'))).rowsRejected, 0);
       assert.equal((await f.importCsv(copy, 'events', await exported(source, 'events'))).rowsRejected, 0);
@@ -74,7 +78,7 @@ for (const target of testDatabases()) {
           [ws],
         );
       const copied = await events(copy);
-      assert.equal(copied.length, 4);
+      assert.equal(copied.length, 5);
       assert.deepEqual(copied, await events(source));
     });
 

@@ -60,6 +60,7 @@ for (const target of testDatabases()) {
           { type: 'track', userId: 'u2', event: 'Order Completed', properties: { order_id: 'o1', products: [{ sku: 's1', quantity: -2 }] } },
           'not an object',
           { type: 'page', anonymousId: 'a2', name: 'Home', messageId: 'm4' },
+          { type: 'track', userId: 'u2', event: 'Email Opened', messageId: 'tend:m9:Email Opened' },
         ],
       });
       assert.equal(res.status, 200);
@@ -72,6 +73,7 @@ for (const target of testDatabases()) {
         [4, 'batch.4.timestamp'],
         [5, 'batch.5.properties.products.0.quantity'],
         [6, 'batch.6'],
+        [8, 'batch.8.messageId'],
       ]);
       for (const r of body.rejected) assert.ok(r.message.length > 5, r.message);
       const stats = await admin(ws.adminToken, '/api/stats');

@@ -67,14 +67,14 @@ export const eventsKind: ImportKind<Record<string, unknown>> = {
     { name: 'event', type: 'text, up to 200 characters', required: true, description: "The event name, e.g. Order Completed (Segment's e-commerce names act on carts and orders). For page and screen rows, the page name; ignored for identify." },
     { name: 'timestamp', type: 'date or date-time', required: true, description: 'When it happened: ISO 8601 (UTC without an offset), YYYY-MM-DD or YYYYMMDD.' },
     { name: 'properties', type: 'JSON object', required: false, description: 'The event properties as JSON, e.g. {"order_id":"o1","total":20}. For identify rows, the traits.' },
-    { name: 'message_id', type: 'text, up to 256 characters', required: false, description: "Deduplication key: an event is stored once per message_id. Blank: derived from the row's content." },
+    { name: 'message_id', type: 'text, up to 256 characters', required: false, description: "Deduplication key: an event is stored once per message_id. Blank: derived from the row's content. Ids starting `tend:`, `segment:` or `models:` (in an export, the events Tend recorded itself) are imported as Tend's own." },
     { name: 'type', type: 'track, page, screen or identify', required: false, description: 'Blank: track.' },
   ],
   requiredHeaders: [['user_id', 'anonymous_id'], ['event'], ['timestamp']],
   extraColumns: 'refuse',
   schema: EventRow,
   async write(ctx, rows) {
-    const result = await ctx.ingest.ingest(ctx.workspaceId, rows.map((r) => r.value));
+    const result = await ctx.ingest.ingest(ctx.workspaceId, rows.map((r) => r.value), { ownMessageIds: true });
     return result.rejected.map((e): RowError => {
       const field = e.field.split('.')[0] ?? '';
       return { line: rows[e.index]!.line, column: columnOf[field] ?? '', message: e.message };
