@@ -163,6 +163,19 @@ export function isRoleLocalPart(local: string): boolean {
  */
 export function suggestDomain(domain: string): string | null {
   if (KNOWN_DOMAINS.has(domain)) return null;
+  const remembered = suggestions.get(domain);
+  if (remembered !== undefined) return remembered;
+  const suggestion = closestPopularDomain(domain);
+  // Most addresses share a few domains: remember the answer (a bounded map, simply forgotten when full).
+  if (suggestions.size >= MAX_REMEMBERED) suggestions.clear();
+  suggestions.set(domain, suggestion);
+  return suggestion;
+}
+
+const suggestions = new Map<string, string | null>();
+const MAX_REMEMBERED = 10_000;
+
+function closestPopularDomain(domain: string): string | null {
   const dot = domain.lastIndexOf('.');
   const name = domain.slice(0, dot);
   const tld = domain.slice(dot + 1);

@@ -19,6 +19,8 @@ export type IngestOptions = {
   context?: Record<string, unknown>;
   /** Keep messageIds with the prefixes of Tend's own events (an import of exported events); refused otherwise. */
   ownMessageIds?: boolean;
+  /** The request these messages came in was within the message size limit and free of NUL characters as a whole: no need to check each message for them. */
+  bodyChecked?: boolean;
 };
 
 /**
@@ -59,7 +61,7 @@ export function createIngestService({ db, clock, workspaces }: { db: Db; clock: 
     const seen = new Set<string>();
     let repeated = 0;
     raw.forEach((item, index) => {
-      const r = validateMessage(item, index, receivedAt, settings, { type: options.defaultType, context: options.context, ownMessageIds: options.ownMessageIds });
+      const r = validateMessage(item, index, receivedAt, settings, { type: options.defaultType, context: options.context, ownMessageIds: options.ownMessageIds, bodyChecked: options.bodyChecked });
       if (!r.ok) rejected.push(r.error);
       else if (seen.has(r.message.messageId)) repeated++; // the same messageId twice in one request is stored once
       else {

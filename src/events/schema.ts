@@ -40,3 +40,82 @@ export const messageTypes: readonly MessageType[] = ['identify', 'track', 'page'
 /** Segment's documented limits: 32 KB per message, 500 KB per batch request. */
 export const MAX_MESSAGE_BYTES = 32 * 1024;
 export const MAX_BATCH_BYTES = 500 * 1024;
+
+/**
+ * The common messages (track, page and identify with the usual fields) checked by hand: what this
+ * accepts, {@link TrackingMessage} accepts too, with the same result. Anything it is not sure of
+ * (another type, a null, a number where a string is usual, an object that is not a plain one) it
+ * leaves to TrackingMessage, which says what is wrong. The schema's generic machinery cost about
+ * 5 µs a message, a third of what the tracking API spent on one.
+ */
+export function quickParse(input: object): TrackingMessage | undefined {
+  const m = input as Record<string, unknown>;
+  const type = m.type;
+  if (type !== 'track' && type !== 'page' && type !== 'identify') return undefined;
+  const out: Record<string, unknown> = { type };
+  for (const key in m) {
+    if (!Object.hasOwn(m, key)) continue;
+    const v = m[key];
+    switch (key) {
+      case 'type':
+        break;
+      case 'messageId':
+        if (typeof v !== 'string' || v.length < 1 || v.length > 256) return undefined;
+        out.messageId = v;
+        break;
+      case 'userId':
+      case 'anonymousId':
+        if (typeof v !== 'string' || v.length < 1 || v.length > 256) return undefined;
+        out[key] = v;
+        break;
+      case 'timestamp':
+      case 'originalTimestamp':
+      case 'sentAt': {
+        const parsed = Timestamp.safeParse(v);
+        if (!parsed.success) return undefined;
+        out[key] = parsed.data;
+        break;
+      }
+      case 'context':
+      case 'integrations':
+        if (!isJsonObject(v)) return undefined;
+        out[key] = v;
+        break;
+      case 'properties':
+        if (type === 'identify') break; // not a field of identify: left out, as the schema does
+        if (!isJsonObject(v)) return undefined;
+        out.properties = v;
+        break;
+      case 'traits':
+        if (type !== 'identify') break;
+        if (!isJsonObject(v)) return undefined;
+        out.traits = v;
+        break;
+      case 'event': {
+        if (type !== 'track') break;
+        if (typeof v !== 'string') return undefined;
+        const event = v.trim();
+        if (event.length < 1 || event.length > 200) return undefined;
+        out.event = event;
+        break;
+      }
+      case 'name':
+      case 'category':
+        if (type !== 'page') break;
+        if (typeof v !== 'string' || v.length > 200) return undefined;
+        out[key] = v;
+        break;
+      default:
+        break; // unknown fields are left out, as the schema does
+    }
+  }
+  if (type === 'track' && out.event === undefined) return undefined;
+  if (out.userId === undefined && out.anonymousId === undefined) return undefined;
+  return out as TrackingMessage;
+}
+
+// An object as JSON gives it (no array, no prototype of its own, no "__proto__" key), which the
+// schema's record would copy key by key: kept as it is.
+function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype && !Object.hasOwn(v, '__proto__');
+}

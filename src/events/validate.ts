@@ -7,7 +7,7 @@ import { ownEventPrefixes } from '../contacts/seen.ts';
 import { commerceEvents, isCommerceEvent } from '../catalog/commerce-schema.ts';
 import { commerceFields, type CommerceFields, type CommerceProps } from '../catalog/commerce.ts';
 import type { WorkspaceSettings } from '../workspaces/index.ts';
-import { MAX_MESSAGE_BYTES, TrackingMessage } from './schema.ts';
+import { MAX_MESSAGE_BYTES, TrackingMessage, quickParse } from './schema.ts';
 
 /** A rejected message: its position in the request and what is wrong, naming the field. */
 export type MessageError = { index: number; field: string; message: string };
@@ -44,29 +44,35 @@ const PROFILE_FIELDS = new Set(['email', 'phone', 'timezone', 'consent']);
  * back as an error naming the field, so the rest of a batch can still be stored. A messageId with
  * one of the prefixes of the events Tend records itself (contacts/seen.ts) is refused unless
  * `ownMessageIds` says to keep it: an import of exported events brings Tend's own back as they
- * were, a tracking call cannot pass for one.
+ * were, a tracking call cannot pass for one. With `bodyChecked` the caller vouches that the
+ * message is within the size limit and holds no NUL character (its whole request was).
  */
 export function validateMessage(
   raw: unknown,
   index: number,
   receivedAt: Date,
   settings: WorkspaceSettings,
-  defaults: { type?: string; context?: Record<string, unknown>; ownMessageIds?: boolean } = {},
+  defaults: { type?: string; context?: Record<string, unknown>; ownMessageIds?: boolean; bodyChecked?: boolean } = {},
 ): { ok: true; message: AcceptedMessage } | { ok: false; error: MessageError } {
   const bad = (field: string, message: string) => ({ ok: false as const, error: { index, field, message } });
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('', 'a message must be a JSON object');
-  const text = JSON.stringify(raw);
-  const size = Buffer.byteLength(text);
-  if (size > MAX_MESSAGE_BYTES) return bad('', `message is ${size} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes (32 KB)`);
-  // PostgreSQL cannot store the NUL character in text or jsonb; say where it is instead of failing the batch.
-  if (text.includes('\\u0000')) return bad(findNul(raw) ?? '', 'contains a NUL character (\\u0000), which cannot be stored');
-  const input = defaults.type && !('type' in raw) ? { ...raw, type: defaults.type } : raw;
-  const parsed = TrackingMessage.safeParse(input);
-  if (!parsed.success) {
-    const issue = innermostIssue(parsed.error.issues[0]!);
-    return bad(issue.path.join('.'), describeIssue(issue));
+  if (!defaults.bodyChecked) {
+    const text = JSON.stringify(raw);
+    const size = Buffer.byteLength(text);
+    if (size > MAX_MESSAGE_BYTES) return bad('', `message is ${size} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes (32 KB)`);
+    // PostgreSQL cannot store the NUL character in text or jsonb; say where it is instead of failing the batch.
+    if (text.includes('\\u0000')) return bad(findNul(raw) ?? '', 'contains a NUL character (\\u0000), which cannot be stored');
   }
-  const m = parsed.data;
+  const input = defaults.type && !('type' in raw) ? { ...raw, type: defaults.type } : raw;
+  let m = quickParse(input);
+  if (!m) {
+    const parsed = TrackingMessage.safeParse(input);
+    if (!parsed.success) {
+      const issue = innermostIssue(parsed.error.issues[0]!);
+      return bad(issue.path.join('.'), describeIssue(issue));
+    }
+    m = parsed.data;
+  }
   if (m.messageId && !defaults.ownMessageIds && ownEventPrefixes.some((p) => m.messageId!.startsWith(p))) {
     return bad('messageId', `messageIds starting with ${ownEventPrefixes.join(', ')} are reserved for the events Tend records itself`);
   }

@@ -1,8 +1,8 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { readFile } from 'node:fs/promises';
-import sjson from 'secure-json-parse';
 import type { Tend } from '../tend.ts';
 import { createAuthenticator } from './auth.ts';
+import { parseJsonBody } from './json-body.ts';
 import { createRouteRegistry, sendProblem, type RouteRegistry } from './routes.ts';
 import { registerTrackingRoutes } from './tracking.ts';
 import { registerAdminRoutes } from './admin.ts';
@@ -25,21 +25,10 @@ export async function buildServer(tend: Tend, options: ServerOptions = {}, plugi
   // Tracking links carry a signed token in the path (a few hundred characters with the URL inside).
   const app = Fastify({ logger, bodyLimit: 1024 * 1024, trustProxy: true, routerOptions: { maxParamLength: 8192 }, logController: new LogController({ disableRequestLogging: !verbose }) });
 
-  // JSON, and JSON sent as text/plain (browsers' sendBeacon). An empty body is no body: clients
-  // often send a JSON content type with DELETE and GET.
-  const parseJson = (_req: unknown, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
-    const text = body.toString();
-    if (text.trim() === '') return done(null, undefined);
-    try {
-      // As Fastify's own parser: `__proto__` and `constructor.prototype` keys are dropped.
-      done(null, sjson.parse(text, null, { protoAction: 'remove', constructorAction: 'remove' }));
-    } catch (err) {
-      done(Object.assign(new Error(`malformed JSON: ${(err as Error).message}`), { statusCode: 400 }));
-    }
-  };
+  // JSON, and JSON sent as text/plain (browsers' sendBeacon): json-body.ts.
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, parseJson);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, parseJsonBody);
   // CSV uploads stream straight into the importer, whatever their size.
   app.addContentTypeParser('text/csv', (_req, payload, done) => done(null, payload));
 

@@ -1,6 +1,18 @@
 import type { Tend } from '../tend.ts';
 import { MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, messageTypes } from '../events/index.ts';
+import type { FastifyRequest } from 'fastify';
+import { jsonBodyFacts } from './json-body.ts';
 import { sendProblem, type RouteRegistry } from './routes.ts';
+
+/**
+ * Whether every message of the request is known to be within the size limit and free of NUL
+ * characters, the whole body being so (with 1 KB to spare for what the server adds, such as the
+ * type of a single call).
+ */
+function bodyChecked(request: FastifyRequest): boolean {
+  const facts = jsonBodyFacts(request);
+  return facts !== null && facts.bytes <= MAX_MESSAGE_BYTES - 1024 && !facts.nul;
+}
 
 /**
  * The Segment-compatible tracking API. Responses follow Segment's (`{ success: true }`), plus what
@@ -18,11 +30,11 @@ export function registerTrackingRoutes(routes: RouteRegistry, tend: Tend): void 
       auth: 'write',
       bodyLimit: MAX_MESSAGE_BYTES + 1024,
       rawBody: { contentType: 'application/json', description: `A Segment ${type} message (32 KB at most)` },
-      handler: async ({ workspaceId, body, reply }) => {
+      handler: async ({ workspaceId, body, request, reply }) => {
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
           return sendProblem(reply, { code: 'invalid', message: 'the request body must be a JSON object', field: 'body' });
         }
-        const result = await tend.ingest.ingest(workspaceId, [{ ...body, type }]);
+        const result = await tend.ingest.ingest(workspaceId, [{ ...body, type }], { bodyChecked: bodyChecked(request) });
         if (result.rejected.length > 0) {
           const e = result.rejected[0]!;
           return sendProblem(reply, { code: 'invalid', message: e.message, field: e.field });
@@ -41,13 +53,13 @@ export function registerTrackingRoutes(routes: RouteRegistry, tend: Tend): void 
     bodyLimit: MAX_BATCH_BYTES,
     rawBody: { contentType: 'application/json', description: '`{ "batch": [messages], "context"?: {…} }`' },
     responses: { 413: 'The request is larger than 500 KB' },
-    handler: async ({ workspaceId, body, reply }) => {
+    handler: async ({ workspaceId, body, request, reply }) => {
       const b = body as { batch?: unknown; context?: unknown } | null;
       if (typeof b !== 'object' || b === null || !Array.isArray(b.batch)) {
         return sendProblem(reply, { code: 'invalid', message: 'the request body must be an object with a "batch" array', field: 'batch' });
       }
       const context = typeof b.context === 'object' && b.context !== null && !Array.isArray(b.context) ? (b.context as Record<string, unknown>) : undefined;
-      const result = await tend.ingest.ingest(workspaceId, b.batch, { context });
+      const result = await tend.ingest.ingest(workspaceId, b.batch, { context, bodyChecked: bodyChecked(request) });
       const payload = {
         success: result.rejected.length === 0,
         accepted: result.accepted,

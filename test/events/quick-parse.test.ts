@@ -1,0 +1,52 @@
+// The hand-written check of common messages must never disagree with the schema: whatever it
+// accepts, the schema accepts with the same result; everything else is left to the schema.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TrackingMessage, quickParse } from '../../src/events/schema.ts';
+import { makeMessages } from '../../bench/ingest.ts';
+
+const values: Record<string, unknown[]> = {
+  type: ['track', 'page', 'identify', 'screen', 'group', 'alias', 'other', 1, null],
+  messageId: [undefined, 'm-1', '', 'x'.repeat(256), 'x'.repeat(257), 7, null],
+  userId: [undefined, 'u1', '', 'u'.repeat(257), 42, 1.5, null, { id: 1 }],
+  anonymousId: [undefined, 'a1', '', null, ['a']],
+  timestamp: [undefined, '2026-10-01T08:00:00.123Z', '2026-10-01', '2026-10-01T08:00:00+02:00', '2026-10-01T08:00:00', '2026-02-30T00:00:00Z', 'yesterday', 1_700_000_000, null],
+  sentAt: [undefined, '2026-10-01T08:00:01Z', 'soon'],
+  event: [undefined, 'Product Viewed', '  Spaced  ', '', '   ', 'e'.repeat(201), 5, null],
+  name: [undefined, 'Home', '', 'n'.repeat(201), 3, null],
+  category: [undefined, 'Docs', null],
+  properties: [undefined, {}, { sku: 'S1', price: 2 }, [], null, 'text', JSON.parse('{"__proto__": {"x": 1}}')],
+  traits: [undefined, { email: 'a@example.com' }, [], null],
+  context: [undefined, { ip: '127.0.0.1' }, [], null, Object.create({ inherited: true })],
+  extra: [undefined, 'kept out', { deep: true }],
+};
+
+let seed = 1;
+const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+// Mostly one of the first two values of each list (the usual ones), so that many messages are valid.
+const pick = <T>(list: readonly T[]): T => list[Math.floor(random() < 0.8 ? random() * 2 : random() * list.length)]!;
+
+test('what quickParse accepts, the schema accepts with the same result', () => {
+  let quick = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const message: Record<string, unknown> = {};
+    for (const [key, options] of Object.entries(values)) {
+      const v = pick(options);
+      if (v !== undefined) message[key] = v;
+    }
+    const fast = quickParse(message);
+    const full = TrackingMessage.safeParse(message);
+    if (fast === undefined) continue;
+    quick++;
+    assert.ok(full.success, `quickParse accepted what the schema refuses: ${JSON.stringify(message)}`);
+    assert.deepEqual(fast, full.data, JSON.stringify(message));
+  }
+  assert.ok(quick > 1000, `quickParse took ${quick} of 20,000 messages`);
+});
+
+test('quickParse takes the common messages of a shop', () => {
+  for (const m of makeMessages(2000, 100)) {
+    assert.ok(quickParse(m), JSON.stringify(m));
+    assert.deepEqual(quickParse(m), TrackingMessage.parse(m));
+  }
+});
