@@ -68,3 +68,42 @@ export type RefundEventProps = z.infer<typeof RefundEvent>;
 export type CouponEventProps = z.infer<typeof CouponEvent>;
 
 export const skuOf = (p: { sku?: string; product_id?: string }): string => (p.sku ?? p.product_id)!;
+
+/**
+ * The properties of "Product Viewed", "Product Added" and "Product Removed" checked by hand, as
+ * events/schema.ts quickParse does for messages: what this accepts, the event's schema accepts
+ * with the same result; anything else (a price or quantity sent as text, a field of another type)
+ * is left to the schema, which says what is wrong. These are most of a shop's events, and the
+ * schema's intersection cost about as much as the rest of a message's checks.
+ */
+export function quickProductEvent(props: Record<string, unknown>): ProductEventProps | undefined {
+  const out: Record<string, unknown> = {};
+  for (const key of ['cart_id', 'product_id', 'sku'] as const) {
+    if (!Object.hasOwn(props, key)) continue;
+    const v = props[key];
+    if (typeof v === 'string') {
+      const id = v.trim();
+      if (id.length < 1 || id.length > 200) return undefined;
+      out[key] = id;
+    } else if (typeof v === 'number' && Number.isFinite(v)) out[key] = String(v);
+    else return undefined;
+  }
+  for (const [key, max] of [['name', 500], ['category', 200], ['url', 2000], ['image_url', 2000]] as const) {
+    if (!Object.hasOwn(props, key)) continue;
+    const v = props[key];
+    if (typeof v !== 'string' || v.length > max) return undefined;
+    out[key] = v;
+  }
+  if (Object.hasOwn(props, 'price')) {
+    const v = props.price;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1e12) return undefined;
+    out.price = v;
+  }
+  if (Object.hasOwn(props, 'quantity')) {
+    const v = props.quantity;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || v > 1_000_000) return undefined;
+    out.quantity = v;
+  }
+  if (out.sku === undefined && out.product_id === undefined) return undefined;
+  return out as ProductEventProps;
+}

@@ -71,9 +71,9 @@ export function quickParse(input: object): TrackingMessage | undefined {
       case 'timestamp':
       case 'originalTimestamp':
       case 'sentAt': {
-        const parsed = Timestamp.safeParse(v);
-        if (!parsed.success) return undefined;
-        out[key] = parsed.data;
+        const at = quickTimestamp(v);
+        if (!at) return undefined;
+        out[key] = at;
         break;
       }
       case 'context':
@@ -112,6 +112,22 @@ export function quickParse(input: object): TrackingMessage | undefined {
   if (type === 'track' && out.event === undefined) return undefined;
   if (out.userId === undefined && out.anonymousId === undefined) return undefined;
   return out as TrackingMessage;
+}
+
+// A UTC time as clients send it (2026-10-01T08:00:00.123Z), read field by field: a valid
+// calendar day and clock time give the same instant as the schema's `new Date(text)`. Anything
+// else (a date alone, an offset, more digits, a year before 100) is left to the schema.
+const UTC_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+function quickTimestamp(v: unknown): Date | undefined {
+  if (typeof v !== 'string' || !UTC_TIME.test(v)) return undefined;
+  const n = (from: number, to: number) => Number(v.slice(from, to));
+  const [year, month, day, hour, minute, second] = [n(0, 4), n(5, 7), n(8, 10), n(11, 13), n(14, 16), n(17, 19)];
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]! + (month === 2 && leap ? 1 : 0)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const ms = v.length > 20 ? Number(v.slice(20, -1).padEnd(3, '0')) : 0;
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms));
 }
 
 // An object as JSON gives it (no array, no prototype of its own, no "__proto__" key), which the

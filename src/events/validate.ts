@@ -4,7 +4,7 @@ import { checkEmail, type EmailCheck } from '../contacts/email-check.ts';
 import { ConsentInput, consentRows, type ConsentRow } from '../contacts/consent.ts';
 import { isTimeZone } from '../contacts/profile.ts';
 import { ownEventPrefixes } from '../contacts/seen.ts';
-import { commerceEvents, isCommerceEvent } from '../catalog/commerce-schema.ts';
+import { commerceEvents, isCommerceEvent, quickProductEvent } from '../catalog/commerce-schema.ts';
 import { commerceFields, type CommerceFields, type CommerceProps } from '../catalog/commerce.ts';
 import type { WorkspaceSettings } from '../workspaces/index.ts';
 import { MAX_MESSAGE_BYTES, TrackingMessage, quickParse } from './schema.ts';
@@ -84,6 +84,8 @@ export function validateMessage(
     case 'track': {
       const properties = m.properties ?? {};
       if (isCommerceEvent(m.event)) {
+        const quick = m.event === 'Product Viewed' || m.event === 'Product Added' || m.event === 'Product Removed' ? quickProductEvent(properties) : undefined;
+        if (quick) return { ok: true, message: { ...base, name: m.event, properties, commerce: commerceFields(m.event, quick as CommerceProps) } };
         const check = commerceEvents[m.event].safeParse(properties);
         if (!check.success) {
           const issue = innermostIssue(check.error.issues[0]!);
