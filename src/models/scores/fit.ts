@@ -193,10 +193,7 @@ export async function fitWorkspace(db: Queryable, workspaceId: string, options: 
   if (customers === 0) notes.push('no customer has a completed order by the as-of day');
   else if (repeaters === 0) notes.push('no customer has bought on a second day yet: BG/NBD and Gamma-Gamma need repeat purchases');
   else {
-    const spendFit = fitSpendAside({ x: ggX, zbar: ggZbar }).then(
-      (fit) => fit,
-      (err: Error) => (notes.push(`Gamma-Gamma not fitted: ${err.message}`), null),
-    );
+    const spendFit = fitSpendAside({ x: ggX, zbar: ggZbar }).catch((err: Error) => (notes.push(`Gamma-Gamma not fitted: ${err.message}`), null));
     const data = compressRfm(patterns, { distinct: true });
     bgnbd = fitBgNbd(data);
     if (!bgnbd.converged) bgnbd = fitBgNbd(data, { initial: bgnbd });
