@@ -1,15 +1,16 @@
 /**
- * The JSON body parser of Tend's server, and what it learns of the body on the way: its size and
- * whether it holds a NUL character. The tracking API uses those to spare checking each message of
- * a batch again (events/validate.ts): a body within the 32 KB message limit cannot hold a larger
- * message, and JSON can only carry a NUL as the escape \u0000.
+ * The JSON body parser of Tend's server, and what a route can learn of the body it parsed: its
+ * size and whether it holds a NUL character. The tracking API uses those to spare checking each
+ * message of a batch again (events/validate.ts): a body within the 32 KB message limit cannot hold
+ * a larger message, and JSON can only carry a NUL as the escape \u0000.
  */
 import type { FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
 
 export type JsonBodyFacts = { bytes: number; nul: boolean };
 
-const facts = new WeakMap<object, JsonBodyFacts>();
+// Each request's JSON text, for the few routes that ask what it holds (jsonBodyFacts).
+const texts = new WeakMap<object, string>();
 
 /**
  * Parses JSON, and JSON sent as text/plain (browsers' sendBeacon). An empty body is no body:
@@ -25,9 +26,12 @@ export function parseJsonBody(request: FastifyRequest, body: string | Buffer, do
   } catch (err) {
     return done(Object.assign(new Error(`malformed JSON: ${(err as Error).message}`), { statusCode: 400 }));
   }
-  facts.set(request, { bytes: Buffer.byteLength(text), nul: text.includes('\\u0000') });
+  texts.set(request, text);
   done(null, value);
 }
 
-/** What the parser learnt of a request's JSON body; null when it had none. */
-export const jsonBodyFacts = (request: FastifyRequest): JsonBodyFacts | null => facts.get(request) ?? null;
+/** What a request's JSON body holds; null when it had none. */
+export function jsonBodyFacts(request: FastifyRequest): JsonBodyFacts | null {
+  const text = texts.get(request);
+  return text === undefined ? null : { bytes: Buffer.byteLength(text), nul: text.includes('\\u0000') };
+}
