@@ -43,8 +43,11 @@ export async function openEmbedded(dataDir: string | null): Promise<Db> {
     async exec(sql) {
       await pg.exec(sql);
     },
-    transaction(fn) {
-      return pg.transaction((tx) => fn(wrap(tx)));
+    transaction(fn, options) {
+      return pg.transaction(async (tx) => {
+        for (const sql of options?.setup ?? []) await tx.query(sql);
+        return fn(wrap(tx));
+      });
     },
     listen(channel, onPayload) {
       return pg.listen(channel, onPayload).then((unsub) => () => unsub());

@@ -74,10 +74,11 @@ export async function openServer(url: string, options: { max?: number; schema?: 
     async exec(sql) {
       await pool.query(sql);
     },
-    async transaction(fn) {
+    async transaction(fn, options) {
       const c = await pool.connect();
       try {
-        await c.query('begin');
+        // Without parameters a query goes by the simple protocol, which takes several statements.
+        await c.query(['begin', ...(options?.setup ?? [])].join('; '));
         const tx: Queryable = { query: (sql, params) => query(c, sql, params), copyFrom: (target, data) => copy(c, target, data), copyTo: (select) => copyOut(c, select) };
         const result = await fn(tx);
         await c.query('commit');

@@ -36,12 +36,18 @@ export function sqlLiteral(value: string): string {
  * folder) and a `pg` pool against a server. Both parse values the same way: bigint and numeric as
  * JavaScript numbers, timestamps as Date, json as objects, so callers never see the difference.
  */
+export type TransactionOptions = { setup?: readonly string[] };
+
 export interface Db extends Queryable {
   readonly kind: 'embedded' | 'server';
   /** Runs several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
-  /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. `setup`
+   * statements (without parameters, such as SET LOCAL) run first, on a server in the same round
+   * trip as BEGIN.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Subscribes to `pg_notify` on a channel; returns the unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

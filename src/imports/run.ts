@@ -183,7 +183,10 @@ function boundTo(db: Db, tx: Queryable): Db {
     exec: async (sql) => {
       await tx.query(sql);
     },
-    transaction: (fn) => fn(tx),
+    transaction: async (fn, options) => {
+      for (const sql of options?.setup ?? []) await tx.query(sql);
+      return fn(tx);
+    },
     listen: () => Promise.reject(new Error('LISTEN is not available inside an import transaction')),
     close: async () => {},
   };

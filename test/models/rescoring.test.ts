@@ -10,7 +10,7 @@ import { dayOf, loadSimulatedOrders, utcDate } from '../../src/models/scores/ind
 import { createScorer, type CustomerScore } from '../../src/models/scores/score.ts';
 import { inputsOf, readScorePage } from '../../src/models/scores/pages.ts';
 import { latestFit, loadSettings } from '../../src/models/scores/store.ts';
-import { changedScores, writeBatch } from '../../src/models/scores/writer.ts';
+import { scoreChanges, writeBatch } from '../../src/models/scores/writer.ts';
 
 type Row = {
   contact_id: number; rfm_cell: string | null; churn_band: string | null; lifecycle_stage: string; recency_score: number | null; monetary_score: number | null;
@@ -212,11 +212,10 @@ for (const target of testDatabases()) {
       const id = [...rows.keys()][0]!;
       const score = createScorer({ asOf: utcDate(clock.now()), fit: await latestFit(tend.db, ws), settings: await loadSettings(tend.db, ws) });
       const page = await readScorePage(tend.db, ws, utcDate(clock.now()), id - 1, 1);
-      const scores = inputsOf(page).map(score);
       // As if nothing were stored: the page goes to COPY straight into contact_scores, meets the
       // stored row, and is written the other way, where the stored (later) row wins.
       const nothing = { id: [], fingerprint: [], next_day: [], stored_code: [], purchase_days: [], first_day: [], last_day: [], last_gap: [], repeat_spend: [], spend: [], orders_version: [] };
-      const batch = changedScores(scores, page.orders_version, nothing, dayOf(utcDate(clock.now())));
+      const batch = scoreChanges(page, score, nothing, dayOf(utcDate(clock.now())));
       assert.ok(batch.nothingStored);
       const result = await writeBatch(tend.db, ws, batch, new Date(clock.now().getTime() - DAY_MS), { after: id - 1, upTo: id });
       assert.equal(result.written, 0);

@@ -12,7 +12,7 @@
  * aggregated as before, in one query per page.
  */
 import type { Queryable } from '../../db/index.ts';
-import type { CustomerInput, CustomerScore } from './score.ts';
+import type { CustomerInput } from './score.ts';
 import {
   customersByIdSql, customersPageSql, parseCustomersPage, readOrderVersions, type CustomersPage, type CustomersPageRow, type OrderVersions,
 } from './sql/customer-days.ts';
@@ -190,21 +190,4 @@ export function inputsOf(page: ScorePage): CustomerInput[] {
     repeatSpend: page.repeat_spend[i] ?? null,
     spend: page.spend[i] ?? null,
   }));
-}
-
-/** Scores every contact of a page, feeding `score` one reused input (a million inputs are garbage the scorer has no use for). */
-export function scorePage(page: ScorePage, score: (c: CustomerInput) => CustomerScore): CustomerScore[] {
-  const input: CustomerInput = { contactId: 0, x: null, firstDay: null, lastDay: null, lastGap: null, repeatSpend: null, spend: null };
-  const out = new Array<CustomerScore>(page.id.length);
-  for (let i = 0; i < page.id.length; i++) {
-    input.contactId = page.id[i]!;
-    input.x = page.x[i] ?? null;
-    input.firstDay = page.first_day[i] ?? null;
-    input.lastDay = page.last_day[i] ?? null;
-    input.lastGap = page.last_gap[i] ?? null;
-    input.repeatSpend = page.repeat_spend[i] ?? null;
-    input.spend = page.spend[i] ?? null;
-    out[i] = score(input);
-  }
-  return out;
 }

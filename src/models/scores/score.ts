@@ -115,15 +115,10 @@ export function createScorer(ctx: { asOf: string; fit: StoredFit | null; setting
     return c;
   }
 
-  return function score(c: CustomerInput): CustomerScore {
-    if (c.x === null || c.firstDay === null || c.lastDay === null) {
-      return {
-        contactId: c.contactId, recencyScore: null, frequencyScore: null, monetaryScore: null, rfmCell: null, pAlive: null, churnRisk: null,
-        churnBand: null, expectedPurchases30d: null, expectedPurchases90d: null, expectedPurchases365d: null, expectedNextOrderDay: null,
-        predictedClv: null, pOrder90d: null, lifecycleStage: 'prospect', purchaseDays: 0, firstOrderDay: null, lastOrderDay: null,
-        frequency: null, recency: null, T: null, lastGap: null, repeatSpend: null, spend: null,
-      };
-    }
+  /** Scores a contact into `out` (every field is set), which the pipeline reuses for the contacts whose scores stand. */
+  function into(c: CustomerInput, out: CustomerScore): CustomerScore {
+    out.contactId = c.contactId;
+    if (c.x === null || c.firstDay === null || c.lastDay === null) return Object.assign(out, prospect);
     const x = c.x;
     const txDays = c.lastDay - c.firstDay;
     const Tdays = asOfDay - c.firstDay;
@@ -160,31 +155,46 @@ export function createScorer(ctx: { asOf: string; fit: StoredFit | null; setting
       lapsedBefore = isLapsed(x, c.lastGap, prevBand, settings.lifecycle);
     }
     const stage = lifecycleStage({ purchaseDays: x + 1, daysSinceLastOrder: sinceLast, churnBand: x > 0 ? churnBand : null, rfmCell: cell, lapsedBeforeLastOrder: lapsedBefore }, settings.lifecycle);
-    return {
-      contactId: c.contactId,
-      recencyScore,
-      frequencyScore,
-      monetaryScore,
-      rfmCell: cell,
-      pAlive: alive,
-      churnRisk: alive === null ? null : 1 - alive,
-      churnBand,
-      expectedPurchases30d: e && alive !== null ? alive * e.e30 : null,
-      expectedPurchases90d: e && alive !== null ? alive * e.e90 : null,
-      expectedPurchases365d: e && alive !== null ? alive * e.e365 : null,
-      expectedNextOrderDay: next,
-      predictedClv: clv !== null && Number.isFinite(clv) ? clv : null,
-      pOrder90d: e && alive !== null ? alive * (1 - e.none90) : null,
-      lifecycleStage: stage,
-      purchaseDays: x + 1,
-      firstOrderDay: c.firstDay,
-      lastOrderDay: c.lastDay,
-      frequency: x,
-      recency: txDays * (bg ? scale : 1),
-      T: Tdays * (bg ? scale : 1),
-      lastGap: c.lastGap,
-      repeatSpend: c.repeatSpend,
-      spend: c.spend,
-    };
-  };
+    out.recencyScore = recencyScore;
+    out.frequencyScore = frequencyScore;
+    out.monetaryScore = monetaryScore;
+    out.rfmCell = cell;
+    out.pAlive = alive;
+    out.churnRisk = alive === null ? null : 1 - alive;
+    out.churnBand = churnBand;
+    out.expectedPurchases30d = e && alive !== null ? alive * e.e30 : null;
+    out.expectedPurchases90d = e && alive !== null ? alive * e.e90 : null;
+    out.expectedPurchases365d = e && alive !== null ? alive * e.e365 : null;
+    out.expectedNextOrderDay = next;
+    out.predictedClv = clv !== null && Number.isFinite(clv) ? clv : null;
+    out.pOrder90d = e && alive !== null ? alive * (1 - e.none90) : null;
+    out.lifecycleStage = stage;
+    out.purchaseDays = x + 1;
+    out.firstOrderDay = c.firstDay;
+    out.lastOrderDay = c.lastDay;
+    out.frequency = x;
+    out.recency = txDays * (bg ? scale : 1);
+    out.T = Tdays * (bg ? scale : 1);
+    out.lastGap = c.lastGap;
+    out.repeatSpend = c.repeatSpend;
+    out.spend = c.spend;
+    return out;
+  }
+
+  const score = (c: CustomerInput): CustomerScore => into(c, blankScore());
+  return Object.assign(score, { into });
 }
+
+/** A scorer: scores a contact into a new object, or with `into` into one the caller reuses. */
+export type Scorer = ReturnType<typeof createScorer>;
+
+// What a prospect's scores are, but for the contact id.
+const prospect: Omit<CustomerScore, 'contactId'> = {
+  recencyScore: null, frequencyScore: null, monetaryScore: null, rfmCell: null, pAlive: null, churnRisk: null,
+  churnBand: null, expectedPurchases30d: null, expectedPurchases90d: null, expectedPurchases365d: null, expectedNextOrderDay: null,
+  predictedClv: null, pOrder90d: null, lifecycleStage: 'prospect', purchaseDays: 0, firstOrderDay: null, lastOrderDay: null,
+  frequency: null, recency: null, T: null, lastGap: null, repeatSpend: null, spend: null,
+};
+
+/** A score with every field present (a prospect's, contact 0): one shape for every score object. */
+export const blankScore = (): CustomerScore => ({ contactId: 0, ...prospect });

@@ -8,15 +8,15 @@
  */
 import type { Db } from '../../db/index.ts';
 import { contactRanges, dayOf, utcDate } from './inputs.ts';
-import { createScorer, type CustomerInput, type CustomerScore } from './score.ts';
+import { createScorer, type Scorer } from './score.ts';
 import type { ModelSettings, StoredFit } from './schema.ts';
-import { readRescoreContacts, readRescorePage, scorePage, type InputsPlan } from './pages.ts';
+import { readRescoreContacts, readRescorePage, type InputsPlan } from './pages.ts';
 import { parseNumbers } from './sql/arrays.ts';
 import { orderedBetweenSql } from './sql/customer-days.ts';
 import type { ScorePage } from './sql/score-page.ts';
 import type { StoredScores } from './sql/stored-scores.ts';
 import { deleteScoresAfterSql, lowerRunAsOfSql, recordRunSql, type ApplyScoresResult } from './sql/write-scores.ts';
-import { changedScores, writeBatch, type ScoreBatch } from './writer.ts';
+import { scoreChanges, writeBatch, type ScoreBatch } from './writer.ts';
 
 export type ScoreContext = { fit: StoredFit | null; settings: ModelSettings };
 
@@ -43,9 +43,9 @@ function emptyResult(): ScoreRunResult {
   return { scored: 0, customers: 0, aggregated: 0, written: 0, unchanged: 0, rfmChanges: 0, churnChanges: 0, stageChanges: 0, contacts: [], timings: { readMs: 0, computeMs: 0, writeMs: 0, totalMs: 0 } };
 }
 
-function add(result: ScoreRunResult, scores: CustomerScore[], batch: ScoreBatch, w: ApplyScoresResult): void {
-  result.scored += scores.length;
-  for (const s of scores) if (s.frequency !== null) result.customers++;
+function add(result: ScoreRunResult, batch: ScoreBatch, w: ApplyScoresResult): void {
+  result.scored += batch.scored;
+  result.customers += batch.customers;
   result.written += w.written;
   result.unchanged += batch.unchanged;
   result.rfmChanges += w.rfm_changes;
@@ -110,7 +110,7 @@ async function scoreRange(
   db: Db,
   workspaceId: string,
   range: { after: number; upTo: number },
-  score: (c: CustomerInput) => CustomerScore,
+  score: Scorer,
   plan: InputsPlan,
   result: ScoreRunResult,
   options: { asOf: string; scoredAt: Date; pageSize?: number; onProgress?: (scored: number) => void },
@@ -118,9 +118,9 @@ async function scoreRange(
   const pageSize = options.pageSize ?? 10_000;
   const asOfDay = dayOf(options.asOf);
   const read = (after: number) => readRescorePage(db, workspaceId, options.asOf, after, pageSize, range.upTo, plan);
-  const write = async (scores: CustomerScore[], batch: ScoreBatch, pageRange: { after: number; upTo: number }) => {
+  const write = async (batch: ScoreBatch, pageRange: { after: number; upTo: number }) => {
     const t = performance.now();
-    add(result, scores, batch, await writeBatch(db, workspaceId, batch, options.scoredAt, pageRange, { asynchronousCommit: true }));
+    add(result, batch, await writeBatch(db, workspaceId, batch, options.scoredAt, pageRange, { asynchronousCommit: true }));
     result.timings.writeMs += performance.now() - t;
     options.onProgress?.(result.scored);
   };
@@ -138,11 +138,10 @@ async function scoreRange(
       const pageRange = { after, upTo: page.last_id };
       after = page.last_id;
       pending = page.page_size === pageSize ? read(after) : null;
-      const scores = scorePage(page, score);
-      const batch = changedScores(scores, page.orders_version, stored, asOfDay);
+      const batch = scoreChanges(page, score, stored, asOfDay);
       result.timings.computeMs += performance.now() - t;
       await writing;
-      writing = write(scores, batch, pageRange);
+      writing = write(batch, pageRange);
     }
   } finally {
     // A failed read leaves the last write to finish (or fail) before the run reports the failure.
@@ -161,9 +160,8 @@ export async function scoreContacts(db: Db, workspaceId: string, contactIds: rea
   if (contactIds.length === 0) return result;
   const score = createScorer({ asOf: options.asOf, fit: ctx.fit, settings: ctx.settings });
   const { page, stored } = await readRescoreContacts(db, workspaceId, options.asOf, contactIds);
-  const scores = scorePage(page, score);
-  result.aggregated = scores.filter((s) => s.frequency !== null).length;
-  const batch = changedScores(scores, page.orders_version, stored, dayOf(options.asOf));
+  const batch = scoreChanges(page, score, stored, dayOf(options.asOf));
+  result.aggregated = batch.customers;
   let lo = Infinity;
   let hi = -Infinity;
   for (const id of contactIds) {
@@ -171,9 +169,9 @@ export async function scoreContacts(db: Db, workspaceId: string, contactIds: rea
     hi = Math.max(hi, id);
   }
   const range = { after: lo - 1, upTo: hi };
-  add(result, scores, batch, await writeBatch(db, workspaceId, batch, options.scoredAt, range));
+  add(result, batch, await writeBatch(db, workspaceId, batch, options.scoredAt, range));
   // Contacts asked for but not scored: merged away, anonymous without orders, or erased.
-  const scoredIds = new Set(scores.map((s) => s.contactId));
+  const scoredIds = new Set(page.id);
   result.contacts = [...scoredIds, ...contactIds.filter((id) => !scoredIds.has(id))];
   result.timings.totalMs = performance.now() - started;
   return result;
