@@ -54,6 +54,30 @@ for (const target of testDatabases()) {
       assert.throws(() => sqlLiteral('a\0b'), /NUL/);
     });
 
+    it('reads a COPY of many chunks whole, passes notices over, and stays usable after an error half-way', async () => {
+      const rows = 200_000; // several megabytes: many socket reads, messages cut anywhere
+      const [n, twice] = readCopyBinary(await db.copyTo!(`select i, i * 2::bigint from generate_series(1, ${rows}) i`), ['int', 'int']);
+      assert.equal(n!.length, rows);
+      assert.ok(n!.every((v, i) => v === i + 1) && twice!.every((v, i) => v === 2 * (i + 1)));
+      await db.query(`create or replace function copy_probe_notice(i int) returns int language plpgsql as $$
+                      begin if i % 1000 = 0 then raise notice 'row %', i; end if; return i; end $$`);
+      const [noticed] = readCopyBinary(await db.copyTo!(`select copy_probe_notice(i) from generate_series(1, 5000) i`), ['int']);
+      assert.deepEqual(noticed!.slice(-2), [4999, 5000]);
+      await assert.rejects(db.copyTo!(`select 1 / (i - 150000) from generate_series(1, ${rows}) i`), /division by zero/);
+      const { rows: after } = await db.query<{ ok: number }>(`select 1 as ok`);
+      assert.deepEqual(after, [{ ok: 1 }]);
+      assert.deepEqual(await db.transaction(async (tx) => readCopyBinary(await tx.copyTo!(`select 7`), ['int'])), [[7]]);
+    });
+
+    it('runs a transaction\'s setup statements first', async () => {
+      const { rows } = await db.transaction(
+        (tx) => tx.query<{ commit: string }>(`select current_setting('synchronous_commit') as commit`),
+        { setup: [`set local synchronous_commit = off`, `create temp table if not exists setup_probe (k int) on commit drop`] },
+      );
+      assert.deepEqual(rows, [{ commit: 'off' }]);
+      assert.equal((await db.query<{ s: string }>(`select current_setting('synchronous_commit') as s`)).rows[0]!.s, 'on');
+    });
+
     it('delivers notifications', async () => {
       const got = new Promise<string>((resolve) => {
         void db.listen('tend_probe', resolve);

@@ -117,26 +117,37 @@ export type CopyColumn = 'int' | 'float8';
 export function readCopyBinary(data: Uint8Array, columns: readonly CopyColumn[]): (number | null)[][] {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   for (let i = 0; i < SIGNATURE.length; i++) if (data[i] !== SIGNATURE[i]) throw new Error('not COPY binary data');
-  let at = SIGNATURE.length + 4;
-  at += 4 + view.getInt32(at);
-  const out = columns.map(() => [] as (number | null)[]);
-  for (;;) {
+  const start = SIGNATURE.length + 8 + view.getInt32(SIGNATURE.length + 4);
+  // The rows are counted first, so that each column is allocated once at its size: growing a
+  // million-element array by pushes leaves its smaller copies to the garbage collector.
+  let rows = 0;
+  for (let at = start; ; rows++) {
     const fields = view.getInt16(at);
     at += 2;
-    if (fields === -1) return out;
+    if (fields === -1) break;
     if (fields !== columns.length) throw new Error(`COPY row of ${fields} fields, ${columns.length} expected`);
     for (let c = 0; c < fields; c++) {
       const length = view.getInt32(at);
+      at += 4 + Math.max(0, length);
+    }
+  }
+  const out = columns.map(() => new Array<number | null>(rows));
+  let at = start;
+  for (let r = 0; r < rows; r++) {
+    at += 2;
+    for (let c = 0; c < columns.length; c++) {
+      const length = view.getInt32(at);
       at += 4;
       const column = out[c]!;
-      if (length === -1) column.push(null);
-      else if (columns[c] === 'float8') column.push(view.getFloat64(at));
-      else if (length === 8) column.push(view.getInt32(at) * TWO_32 + view.getUint32(at + 4));
-      else if (length === 4) column.push(view.getInt32(at));
-      else if (length === 2) column.push(view.getInt16(at));
-      else if (length === 1) column.push(data[at]!); // a boolean: 1 or 0
+      if (length === -1) column[r] = null;
+      else if (columns[c] === 'float8') column[r] = view.getFloat64(at);
+      else if (length === 8) column[r] = view.getInt32(at) * TWO_32 + view.getUint32(at + 4);
+      else if (length === 4) column[r] = view.getInt32(at);
+      else if (length === 2) column[r] = view.getInt16(at);
+      else if (length === 1) column[r] = data[at]!; // a boolean: 1 or 0
       else throw new Error(`COPY field of ${length} bytes where an integer was expected`);
       if (length > 0) at += length;
     }
   }
+  return out;
 }

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFromStdin, to as copyToStdout } from 'pg-copy-streams';
+import { from as copyFromStdin } from 'pg-copy-streams';
+import { copyOut as copyOutOf } from './copy-out.ts';
 import { TypeOid, parseNumber, type Db, type Queryable, type QueryResult } from './types.ts';
 
 const types = {
@@ -45,11 +46,7 @@ export async function openServer(url: string, options: { max?: number; schema?: 
     await pipeline(Readable.from([data]), stream);
     return stream.rowCount;
   };
-  const copyOut = async (c: pg.PoolClient, select: string): Promise<Uint8Array> => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of c.query(copyToStdout(`copy (${select}) to stdout with (format binary)`))) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
-  };
+  const copyOut = (c: pg.PoolClient, select: string): Promise<Uint8Array> => copyOutOf(c, `copy (${select}) to stdout with (format binary)`);
   let listener: pg.PoolClient | null = null;
   const handlers = new Map<string, Set<(payload: string) => void>>();
   return {

@@ -19,12 +19,21 @@ import {
 import { contactsByIdSql, contactsPageSql, contactsPageWithUserIdsSql, copyContactsPage, parseContactsPage, type ContactsPage, type ContactsPageRow, type ScorePage } from './sql/score-page.ts';
 import { readStoredById, readStoredRange, type StoredScores } from './sql/stored-scores.ts';
 
+// Columns of `n` elements, to be filled by index and cut to length: a page's arrays grown by
+// pushes left their smaller copies to the garbage collector, a quarter of a rescoring's garbage.
+const columns = <K extends string>(keys: readonly K[], n: number) => Object.fromEntries(keys.map((k) => [k, new Array(n)])) as Record<K, (number | null)[]>;
+const cut = (arrays: Record<string, unknown[]>, n: number) => {
+  for (const a of Object.values(arrays)) a.length = n;
+};
+
+const PAGE_COLUMNS = ['id', 'x', 'first_day', 'last_day', 'last_gap', 'repeat_spend', 'spend', 'orders_version'] as const;
+const CUSTOMER_COLUMNS = ['id', 'x', 'first_day', 'last_day', 'last_gap', 'repeat_spend', 'spend'] as const;
+
 // Walks the contacts (sorted by id) and the customers among them (sorted by id) together.
 function merge(contacts: ContactsPage, customers: CustomersPage, versions: OrderVersions = noVersions): ScorePage {
-  const page: ScorePage = {
-    id: [], user_id: [], x: [], first_day: [], last_day: [], last_gap: [], repeat_spend: [], spend: [], orders_version: [],
-    page_size: contacts.n, last_id: contacts.last_id,
-  };
+  const c = columns(PAGE_COLUMNS, contacts.n);
+  const userIds = new Array<string | null>(contacts.n);
+  let n = 0;
   let k = 0;
   let v = 0;
   for (let i = 0; i < contacts.n; i++) {
@@ -33,17 +42,20 @@ function merge(contacts: ContactsPage, customers: CustomersPage, versions: Order
     while (v < versions.id.length && versions.id[v]! < id) v++;
     const ordered = k < customers.n && customers.id[k] === id;
     if (!contacts.live[i] || !(contacts.known[i] || ordered)) continue;
-    page.id.push(id);
-    page.user_id.push(contacts.user_id[i] ?? null);
-    page.x.push(ordered ? customers.x[k]! : null);
-    page.first_day.push(ordered ? customers.first_day[k]! : null);
-    page.last_day.push(ordered ? customers.last_day[k]! : null);
-    page.last_gap.push(ordered ? customers.last_gap[k]! : null);
-    page.repeat_spend.push(ordered ? customers.repeat_spend[k]! : null);
-    page.spend.push(ordered ? customers.spend[k]! : null);
-    page.orders_version.push(v < versions.id.length && versions.id[v] === id ? versions.version[v]! : null);
+    c.id[n] = id;
+    userIds[n] = contacts.user_id[i] ?? null;
+    c.x[n] = ordered ? customers.x[k]! : null;
+    c.first_day[n] = ordered ? customers.first_day[k]! : null;
+    c.last_day[n] = ordered ? customers.last_day[k]! : null;
+    c.last_gap[n] = ordered ? customers.last_gap[k]! : null;
+    c.repeat_spend[n] = ordered ? customers.repeat_spend[k]! : null;
+    c.spend[n] = ordered ? customers.spend[k]! : null;
+    c.orders_version[n] = v < versions.id.length && versions.id[v] === id ? versions.version[v]! : null;
+    n++;
   }
-  return page;
+  cut(c, n);
+  userIds.length = n;
+  return { ...c, id: c.id as number[], user_id: userIds, page_size: contacts.n, last_id: contacts.last_id };
 }
 
 const noCustomers: CustomersPage = { id: [], x: [], first_day: [], last_day: [], last_gap: [], repeat_spend: [], spend: [], n: 0, last_id: null };
@@ -65,7 +77,8 @@ export type InputsPlan = { kind: 'aggregate' } | { kind: 'stored'; orderedSince:
  */
 function reusable(contacts: ContactsPage, stored: StoredScores, versions: OrderVersions, orderedSince: ReadonlySet<number>): { aggregate: number[]; kept: CustomersPage } {
   const aggregate: number[] = [];
-  const kept: CustomersPage = { id: [], x: [], first_day: [], last_day: [], last_gap: [], repeat_spend: [], spend: [], n: 0, last_id: null };
+  const c = columns(CUSTOMER_COLUMNS, contacts.n);
+  let n = 0;
   let k = 0;
   let v = 0;
   for (let i = 0; i < contacts.n; i++) {
@@ -85,17 +98,18 @@ function reusable(contacts: ContactsPage, stored: StoredScores, versions: OrderV
       (days === 0 || (stored.spend[s] != null && stored.first_day[s] != null && stored.last_day[s] != null && stored.last_gap[s] != null && stored.repeat_spend[s] != null));
     if (!holds) aggregate.push(id);
     else if (days! > 0) {
-      kept.id.push(id);
-      kept.x.push(days! - 1);
-      kept.first_day.push(stored.first_day[s]!);
-      kept.last_day.push(stored.last_day[s]!);
-      kept.last_gap.push(stored.last_gap[s]!);
-      kept.repeat_spend.push(stored.repeat_spend[s]!);
-      kept.spend.push(stored.spend[s]!);
+      c.id[n] = id;
+      c.x[n] = days! - 1;
+      c.first_day[n] = stored.first_day[s]!;
+      c.last_day[n] = stored.last_day[s]!;
+      c.last_gap[n] = stored.last_gap[s]!;
+      c.repeat_spend[n] = stored.repeat_spend[s]!;
+      c.spend[n] = stored.spend[s]!;
+      n++;
     }
   }
-  kept.n = kept.id.length;
-  return { aggregate, kept };
+  cut(c, n);
+  return { aggregate, kept: { ...(c as Record<(typeof CUSTOMER_COLUMNS)[number], number[]>), n, last_id: null } };
 }
 
 /** Two pages of customers, each sorted by id and with no id in both, as one. */

@@ -13,14 +13,15 @@ import type { RfmCell, RfmCuts, RfmSettings } from './schema.ts';
 /** Frequency or monetary score: 1 + the number of cut points the value is above. */
 export function scoreHigherBetter(value: number, cuts: readonly number[]): number {
   let s = 1;
-  for (const c of cuts) if (value > c) s++;
+  // An index rather than for…of: this runs a million times a scoring, and an iterator is an allocation.
+  for (let i = 0; i < cuts.length; i++) if (value > cuts[i]!) s++;
   return s;
 }
 
 /** Recency score: 1 + the number of cut points (in days) the days since the last order are within. */
 export function scoreRecency(days: number, cuts: readonly number[]): number {
   let s = 1;
-  for (const c of cuts) if (days <= c) s++;
+  for (let i = 0; i < cuts.length; i++) if (days <= cuts[i]!) s++;
   return s;
 }
 
