@@ -2,7 +2,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDatabases } from './helpers/db.ts';
 import { migrate, sqlLiteral, type Db } from '../src/db/index.ts';
+import { EventEmitter } from 'node:events';
 import { readCopyBinary } from '../src/db/copy-binary.ts';
+import { copyOut } from '../src/db/copy-out.ts';
 import { splitStatements } from '../src/db/migrate.ts';
 
 for (const target of testDatabases()) {
@@ -94,5 +96,58 @@ describe('splitStatements', () => {
     const parts = splitStatements(`-- c\ncreate table a (x int);\ncreate function f() returns int as $$\nselect 1;\n$$ language sql;\n`);
     assert.equal(parts.length, 2);
     assert.match(parts[1]!, /select 1;/);
+  });
+});
+
+describe('COPY TO STDOUT on a server connection', () => {
+  // The server's messages: a type byte and a length that counts itself, then the payload.
+  const message = (type: string, payload: Buffer) => {
+    const head = Buffer.alloc(5);
+    head.write(type, 0, 'latin1');
+    head.writeUInt32BE(payload.length + 4, 1);
+    return Buffer.concat([head, payload]);
+  };
+  const rows = [Buffer.from('first row'), Buffer.alloc(300, 7), Buffer.from('x')];
+  const copy = Buffer.concat([
+    message('H', Buffer.from([1, 0, 0])),
+    message('d', rows[0]!),
+    message('N', Buffer.from('a notice\0')),
+    message('d', rows[1]!),
+    message('d', rows[2]!),
+    message('c', Buffer.alloc(0)),
+  ]);
+  const after = Buffer.concat([message('C', Buffer.from('COPY 3\0')), message('Z', Buffer.from('I'))]);
+
+  // A client whose connection gets the bytes in the given pieces; returns what the copy read and what the client was handed back.
+  async function run(pieces: Buffer[]) {
+    const stream = new EventEmitter();
+    const handedBack: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => handedBack.push(chunk));
+    let submitted: { handleReadyForQuery(): void; handleError(err: Error): void } | null = null;
+    const client = { query: (q: { submit(c: unknown): void }) => { submitted = q as never; q.submit({ stream, query: () => {} }); } };
+    const done = copyOut(client as never, 'copy (select 1) to stdout');
+    for (const piece of pieces) stream.emit('data', piece);
+    submitted!.handleReadyForQuery();
+    return { data: Buffer.from(await done), handedBack: Buffer.concat(handedBack) };
+  }
+
+  it('keeps the rows and hands back what follows the data, however the bytes are cut', async () => {
+    const all = Buffer.concat([copy, after]);
+    for (let cut = 0; cut <= all.length; cut++) {
+      const { data, handedBack } = await run([all.subarray(0, cut), all.subarray(cut)]);
+      assert.deepEqual(data, Buffer.concat(rows), `cut at ${cut}`);
+      assert.deepEqual(handedBack, after, `cut at ${cut}`);
+    }
+    const bytes = [...all].map((b) => Buffer.from([b]));
+    assert.deepEqual(await run(bytes), { data: Buffer.concat(rows), handedBack: after });
+  });
+
+  it('hands an error back whole, header and all', async () => {
+    const error = message('E', Buffer.from('SERROR\0Mdivision by zero\0\0'));
+    const all = Buffer.concat([copy.subarray(0, copy.length - 5), error, message('Z', Buffer.from('I'))]);
+    for (const cut of [copy.length - 5, copy.length - 3, copy.length - 1]) {
+      const { handedBack } = await run([all.subarray(0, cut), all.subarray(cut)]);
+      assert.deepEqual(handedBack, all.subarray(copy.length - 5), `cut at ${cut}`);
+    }
   });
 });

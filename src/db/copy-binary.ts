@@ -86,6 +86,15 @@ export class CopyBinaryWriter {
     return this.int8(ms === null ? null : (ms - PG_EPOCH_MS) * 1000);
   }
 
+  /** A row's address (ctid), as a number from {@link readCopyBinary}: its block times 65,536 plus its line. */
+  tid(v: number | null): this {
+    if (v === null) return this.null();
+    this.at = this.buf.writeInt32BE(6, this.at);
+    this.at = this.buf.writeUInt32BE(Math.floor(v / 65_536), this.at);
+    this.at = this.buf.writeUInt16BE(v % 65_536, this.at);
+    return this;
+  }
+
   bool(v: boolean): this {
     this.at = this.buf.writeInt32BE(1, this.at);
     this.buf[this.at++] = v ? 1 : 0;
@@ -105,8 +114,11 @@ export class CopyBinaryWriter {
   }
 }
 
-/** How to read a column of {@link readCopyBinary}: an integer (int2, int4 or int8, by its length; a boolean as 1 or 0) or a float8. */
-export type CopyColumn = 'int' | 'float8';
+/**
+ * How to read a column of {@link readCopyBinary}: an integer (int2, int4 or int8, by its length;
+ * a boolean as 1 or 0), a float8, or a row address (tid: its block times 65,536 plus its line).
+ */
+export type CopyColumn = 'int' | 'float8' | 'tid';
 
 /**
  * The columns of COPY … TO in binary format (Db.copyTo): one array per column, null for SQL null.
@@ -141,6 +153,10 @@ export function readCopyBinary(data: Uint8Array, columns: readonly CopyColumn[])
       const column = out[c]!;
       if (length === -1) column[r] = null;
       else if (columns[c] === 'float8') column[r] = view.getFloat64(at);
+      else if (columns[c] === 'tid') {
+        if (length !== 6) throw new Error(`COPY field of ${length} bytes where a tid was expected`);
+        column[r] = view.getUint32(at) * 65_536 + view.getUint16(at + 4);
+      }
       else if (length === 8) column[r] = view.getInt32(at) * TWO_32 + view.getUint32(at + 4);
       else if (length === 4) column[r] = view.getInt32(at);
       else if (length === 2) column[r] = view.getInt16(at);

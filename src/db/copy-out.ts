@@ -65,18 +65,27 @@ class CopyOut {
     let at = 0;
     while (at < chunk.length) {
       if (this.remaining === 0) {
-        // A message starts: its type byte and four bytes of length (which counts itself).
-        const n = Math.min(5 - this.headerBytes, chunk.length - at);
-        chunk.copy(this.header, this.headerBytes, at, at + n);
-        this.headerBytes += n;
-        at += n;
-        if (this.headerBytes < 5) return;
-        this.headerBytes = 0;
-        this.code = this.header[0]!;
-        if (this.code === COPY_DONE) return this.handBack(chunk.subarray(at));
-        // An error, or anything else the copy does not send: the client reads it, from its start.
-        if (!WITHIN_COPY.has(this.code)) return this.handBack(Buffer.concat([this.header, chunk.subarray(at)]));
-        this.remaining = this.header.readUInt32BE(1) - 4;
+        // A message starts: its type byte and four bytes of length (which counts itself), read
+        // in place unless the chunk cuts them.
+        let code: number;
+        let length: number;
+        if (this.headerBytes === 0 && chunk.length - at >= 5) {
+          code = chunk[at]!;
+          length = chunk.readUInt32BE(at + 1);
+          // An error, or anything else the copy does not send: the client reads it, from its start.
+          if (code !== COPY_DONE && !WITHIN_COPY.has(code)) return this.handBack(chunk.subarray(at));
+          at += 5;
+        } else {
+          while (this.headerBytes < 5 && at < chunk.length) this.header[this.headerBytes++] = chunk[at++]!;
+          if (this.headerBytes < 5) return;
+          this.headerBytes = 0;
+          code = this.header[0]!;
+          length = this.header.readUInt32BE(1);
+          if (code !== COPY_DONE && !WITHIN_COPY.has(code)) return this.handBack(Buffer.concat([this.header, chunk.subarray(at)]));
+        }
+        if (code === COPY_DONE) return this.handBack(chunk.subarray(at));
+        this.code = code;
+        this.remaining = length - 4;
         continue;
       }
       const n = Math.min(this.remaining, chunk.length - at);
@@ -93,7 +102,11 @@ class CopyOut {
       this.out.copy(grown, 0, 0, this.size);
       this.out = grown;
     }
-    chunk.copy(this.out, this.size, at, at + n);
+    // A row is a few dozen bytes: copied by hand, it costs a fraction of a call to Buffer.copy.
+    if (n <= 256) {
+      const out = this.out;
+      for (let i = 0, o = this.size; i < n; i++, o++) out[o] = chunk[at + i]!;
+    } else chunk.copy(this.out, this.size, at, at + n);
     this.size += n;
   }
 

@@ -214,7 +214,7 @@ for (const target of testDatabases()) {
       const page = await readScorePage(tend.db, ws, utcDate(clock.now()), id - 1, 1);
       // As if nothing were stored: the page goes to COPY straight into contact_scores, meets the
       // stored row, and is written the other way, where the stored (later) row wins.
-      const nothing = { id: [], fingerprint: [], next_day: [], stored_code: [], purchase_days: [], first_day: [], last_day: [], last_gap: [], repeat_spend: [], spend: [], orders_version: [] };
+      const nothing = { id: [], fingerprint: [], next_day: [], stored_code: [], purchase_days: [], first_day: [], last_day: [], last_gap: [], repeat_spend: [], spend: [], orders_version: [], tid: [] };
       const batch = scoreChanges(page, score, nothing, dayOf(utcDate(clock.now())));
       assert.ok(batch.nothingStored);
       const result = await writeBatch(tend.db, ws, batch, new Date(clock.now().getTime() - DAY_MS), { after: id - 1, upTo: id });

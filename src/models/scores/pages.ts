@@ -61,7 +61,7 @@ function merge(contacts: ContactsPage, customers: CustomersPage, versions: Order
 const noCustomers: CustomersPage = { id: [], x: [], first_day: [], last_day: [], last_gap: [], repeat_spend: [], spend: [], n: 0, last_id: null };
 const noVersions: OrderVersions = { id: [], version: [] };
 const noneStored: StoredScores = {
-  id: [], fingerprint: [], next_day: [], stored_code: [], purchase_days: [], first_day: [], last_day: [], last_gap: [], repeat_spend: [], spend: [], orders_version: [],
+  id: [], fingerprint: [], next_day: [], stored_code: [], purchase_days: [], first_day: [], last_day: [], last_gap: [], repeat_spend: [], spend: [], orders_version: [], tid: [],
 };
 
 /**

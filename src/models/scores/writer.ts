@@ -30,9 +30,10 @@ export type ScoreBatch = {
   fingerprints: number[];
   /** Per changed score: the contact's order version its order summary was read at. */
   versions: (number | null)[];
-  /** Per changed score: the stored fingerprint and category code it replaces; null for a new row. */
+  /** Per changed score: the stored fingerprint and category code it replaces, and where that row lies; null for a new row. */
   previous: (number | null)[];
   previousCodes: (number | null)[];
+  previousTids: (number | null)[];
   /** Whether no contact of the page had stored scores. */
   nothingStored: boolean;
   /** Contacts scored (customers and known prospects), and the customers among them. */
@@ -55,7 +56,7 @@ export type ScoreBatch = {
  */
 export function scoreChanges(page: ScorePage, score: Scorer, stored: StoredScores, asOfDay: number): ScoreBatch {
   const batch: ScoreBatch = {
-    changed: [], codes: [], fingerprints: [], versions: [], previous: [], previousCodes: [], nothingStored: stored.id.length === 0,
+    changed: [], codes: [], fingerprints: [], versions: [], previous: [], previousCodes: [], previousTids: [], nothingStored: stored.id.length === 0,
     scored: page.id.length, customers: 0, unchanged: 0, gone: [],
   };
   const input: CustomerInput = { contactId: 0, x: null, firstDay: null, lastDay: null, lastGap: null, repeatSpend: null, spend: null };
@@ -77,8 +78,10 @@ export function scoreChanges(page: ScorePage, score: Scorer, stored: StoredScore
     const print = fingerprint(s, code);
     let previous: number | null = null;
     let previousCode: number | null = null;
+    let previousTid: number | null = null;
     if (k < stored.id.length && stored.id[k] === s.contactId) {
       previous = stored.fingerprint[k] ?? null;
+      previousTid = stored.tid[k] ?? null;
       const storedCode = stored.stored_code[k] ?? null; // categories not those of the fingerprint
       previousCode = storedCode ?? codeOf(previous!);
       const same = storedCode === null && previous === print && (stored.orders_version[k] ?? null) === version &&
@@ -95,6 +98,7 @@ export function scoreChanges(page: ScorePage, score: Scorer, stored: StoredScore
     batch.versions.push(version);
     batch.previous.push(previous);
     batch.previousCodes.push(previousCode);
+    batch.previousTids.push(previousTid);
   }
   while (k < stored.id.length) batch.gone.push(stored.id[k++]!);
   return batch;
@@ -104,11 +108,11 @@ export function scoreChanges(page: ScorePage, score: Scorer, stored: StoredScore
 function stagingRows(b: ScoreBatch): Uint8Array {
   const out = new CopyBinaryWriter(b.changed.length * 200);
   b.changed.forEach((s, i) => {
-    out.row(19).int8(s.contactId).int8(b.previous[i] ?? null).int4(b.previousCodes[i] ?? null).int4(b.codes[i]!)
+    out.row(20).int8(s.contactId).int8(b.previous[i] ?? null).int4(b.previousCodes[i] ?? null).int4(b.codes[i]!)
       .float8(round6(s.pAlive)).float8(round6(s.expectedPurchases30d)).float8(round6(s.expectedPurchases90d)).float8(round6(s.expectedPurchases365d))
       .int4(s.expectedNextOrderDay).float8(cents(s.predictedClv)).float8(round6(s.pOrder90d))
       .int4(s.purchaseDays).int4(s.firstOrderDay).int4(s.lastOrderDay).int8(b.fingerprints[i]!)
-      .int4(s.lastGap).float8(s.repeatSpend).float8(s.spend).int8(b.versions[i] ?? null);
+      .int4(s.lastGap).float8(s.repeatSpend).float8(s.spend).int8(b.versions[i] ?? null).tid(b.previousTids[i] ?? null);
   });
   return out.finish();
 }

@@ -31,10 +31,10 @@ const select = (workspaceId: string, filter: string) => `
          coalesce(array_position(${stages}, lifecycle_stage), 0)
     end as stored_code,
     purchase_days, first_order_date - date '1970-01-01' as first_day, last_order_date - date '1970-01-01' as last_day,
-    last_gap, repeat_spend, spend, orders_version
+    last_gap, repeat_spend, spend, orders_version, ctid
   from contact_scores where workspace_id = ${sqlLiteral(workspaceId)} and ${filter} order by contact_id`;
 
-const columns: CopyColumn[] = ['int', 'int', 'int', 'int', 'int', 'int', 'int', 'int', 'float8', 'float8', 'int'];
+const columns: CopyColumn[] = ['int', 'int', 'int', 'int', 'int', 'int', 'int', 'int', 'float8', 'float8', 'int', 'tid'];
 
 /** Stored rows as parallel arrays sorted by contact id; `stored_code` is set where there is no fingerprint. */
 export type StoredScores = {
@@ -42,12 +42,17 @@ export type StoredScores = {
   /** The order summary of the row (null where it was written before 0024) and the order version it was read at. */
   purchase_days: (number | null)[]; first_day: (number | null)[]; last_day: (number | null)[]; last_gap: (number | null)[];
   repeat_spend: (number | null)[]; spend: (number | null)[]; orders_version: (number | null)[];
+  /** Where the row lies (its ctid): the rescoring updates it there (sql/write-scores.ts). */
+  tid: (number | null)[];
 };
 
 async function read(q: Queryable, sql: string): Promise<StoredScores> {
   if (!q.copyTo) throw new Error('reading stored scores needs a database connection that supports COPY');
-  const [id, fingerprint, next_day, stored_code, purchase_days, first_day, last_day, last_gap, repeat_spend, spend, orders_version] = readCopyBinary(await q.copyTo(sql), columns);
-  return { id: id as number[], fingerprint: fingerprint!, next_day: next_day!, stored_code: stored_code!, purchase_days: purchase_days!, first_day: first_day!, last_day: last_day!, last_gap: last_gap!, repeat_spend: repeat_spend!, spend: spend!, orders_version: orders_version! };
+  const [id, fingerprint, next_day, stored_code, purchase_days, first_day, last_day, last_gap, repeat_spend, spend, orders_version, tid] = readCopyBinary(await q.copyTo(sql), columns);
+  return {
+    id: id as number[], fingerprint: fingerprint!, next_day: next_day!, stored_code: stored_code!, purchase_days: purchase_days!, first_day: first_day!, last_day: last_day!,
+    last_gap: last_gap!, repeat_spend: repeat_spend!, spend: spend!, orders_version: orders_version!, tid: tid!,
+  };
 }
 
 /** The stored scores of the contacts with ids in (after, upTo]. */
