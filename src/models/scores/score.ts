@@ -21,7 +21,7 @@ import {
   type BgNbdParams,
 } from '../btyd/index.ts';
 import { dayOf } from './inputs.ts';
-import { isLapsed, lifecycleStage } from './lifecycle.ts';
+import { isLapsed, lifecycleStage, type StageFacts } from './lifecycle.ts';
 import { cutsInUse, rfmCell, scoreHigherBetter, scoreRecency } from './rfm.ts';
 import type { ChurnBand, LifecycleStage, ModelSettings, RfmCell, StoredFit } from './schema.ts';
 
@@ -115,6 +115,8 @@ export function createScorer(ctx: { asOf: string; fit: StoredFit | null; setting
     return c;
   }
 
+  const facts: StageFacts = { purchaseDays: 0, daysSinceLastOrder: null, churnBand: null, rfmCell: null, lapsedBeforeLastOrder: false };
+
   /** Scores a contact into `out` (every field is set), which the pipeline reuses for the contacts whose scores stand. */
   function into(c: CustomerInput, out: CustomerScore): CustomerScore {
     out.contactId = c.contactId;
@@ -154,7 +156,12 @@ export function createScorer(ctx: { asOf: string; fit: StoredFit | null; setting
       const prevBand = bg && x >= 2 ? band(1 - pAlive(bg, x - 1, (prevLast - c.firstDay) * scale, (c.lastDay - c.firstDay) * scale)) : null;
       lapsedBefore = isLapsed(x, c.lastGap, prevBand, settings.lifecycle);
     }
-    const stage = lifecycleStage({ purchaseDays: x + 1, daysSinceLastOrder: sinceLast, churnBand: x > 0 ? churnBand : null, rfmCell: cell, lapsedBeforeLastOrder: lapsedBefore }, settings.lifecycle);
+    facts.purchaseDays = x + 1;
+    facts.daysSinceLastOrder = sinceLast;
+    facts.churnBand = x > 0 ? churnBand : null;
+    facts.rfmCell = cell;
+    facts.lapsedBeforeLastOrder = lapsedBefore;
+    const stage = lifecycleStage(facts, settings.lifecycle);
     out.recencyScore = recencyScore;
     out.frequencyScore = frequencyScore;
     out.monetaryScore = monetaryScore;

@@ -22,18 +22,22 @@ import { applyScoresSql, batchTarget, createBatchSql, deleteScoresSql, scoresTar
 const round6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
 const cents = (v: number | null) => (v === null ? null : Math.round(v * 100) / 100);
 
-/** A page's writes: the scores that changed, and the contacts whose stored scores go. */
+/**
+ * A page's writes: the scores that changed, and the contacts whose stored scores go. Where some
+ * of the page is stored (every rescoring), each changed row is encoded for the staging table as
+ * it is found; where nothing is (a first scoring), the changed scores are kept, to be written
+ * straight into contact_scores.
+ */
 export type ScoreBatch = {
+  /** How many scores changed. */
+  count: number;
+  /** The changed rows as COPY data for the staging table ({@link batchTarget}), unless nothing is stored. */
+  staging: CopyBinaryWriter | null;
+  /** When nothing is stored: the changed scores, and per score its category code and fingerprint (changes.ts) and its contact's order version. */
   changed: CustomerScore[];
-  /** Per changed score: its category code and fingerprint (changes.ts). */
   codes: number[];
   fingerprints: number[];
-  /** Per changed score: the contact's order version its order summary was read at. */
   versions: (number | null)[];
-  /** Per changed score: the stored fingerprint and category code it replaces, and where that row lies; null for a new row. */
-  previous: (number | null)[];
-  previousCodes: (number | null)[];
-  previousTids: (number | null)[];
   /** Whether no contact of the page had stored scores. */
   nothingStored: boolean;
   /** Contacts scored (customers and known prospects), and the customers among them. */
@@ -47,17 +51,19 @@ export type ScoreBatch = {
 
 /**
  * Scores a page's contacts and compares them with the stored scores (both sorted by contact id)
- * as of a day, keeping what changed. Each contact is scored into one reused object, which is
- * copied only when its scores changed: on a daily rescoring four contacts in five keep their
- * stored scores, and a million short-lived score objects kept the garbage collector busier than
- * the scoring itself. The page's order versions are stored with the scores: a row whose version
- * moved is rewritten even when no score did, so that its stored order summary can be reused
- * (pages.ts). A stored row that is not among the scored contacts is `gone`.
+ * as of a day, keeping what changed. Each contact is scored into one reused object, and a changed
+ * one is encoded for the staging table there and then: on a daily rescoring four contacts in
+ * five keep their stored scores, and a million short-lived score objects kept the garbage
+ * collector busier than the scoring itself. The page's order versions are stored with the
+ * scores: a row whose version moved is rewritten even when no score did, so that its stored
+ * order summary can be reused (pages.ts). A stored row that is not among the scored contacts is
+ * `gone`.
  */
 export function scoreChanges(page: ScorePage, score: Scorer, stored: StoredScores, asOfDay: number): ScoreBatch {
+  const nothingStored = stored.id.length === 0;
   const batch: ScoreBatch = {
-    changed: [], codes: [], fingerprints: [], versions: [], previous: [], previousCodes: [], previousTids: [], nothingStored: stored.id.length === 0,
-    scored: page.id.length, customers: 0, unchanged: 0, gone: [],
+    count: 0, staging: nothingStored ? null : new CopyBinaryWriter(page.id.length * 60), changed: [], codes: [], fingerprints: [], versions: [],
+    nothingStored, scored: page.id.length, customers: 0, unchanged: 0, gone: [],
   };
   const input: CustomerInput = { contactId: 0, x: null, firstDay: null, lastDay: null, lastGap: null, repeatSpend: null, spend: null };
   const s = blankScore();
@@ -92,28 +98,36 @@ export function scoreChanges(page: ScorePage, score: Scorer, stored: StoredScore
         continue;
       }
     }
-    batch.changed.push({ ...s });
-    batch.codes.push(code);
-    batch.fingerprints.push(print);
-    batch.versions.push(version);
-    batch.previous.push(previous);
-    batch.previousCodes.push(previousCode);
-    batch.previousTids.push(previousTid);
+    batch.count++;
+    if (batch.staging) stagingRow(batch.staging, s, code, print, version, previous, previousCode, previousTid);
+    else {
+      batch.changed.push({ ...s });
+      batch.codes.push(code);
+      batch.fingerprints.push(print);
+      batch.versions.push(version);
+    }
   }
   while (k < stored.id.length) batch.gone.push(stored.id[k++]!);
   return batch;
 }
 
-/** The batch as rows of the staging table ({@link batchTarget}). */
+/** A row of the staging table ({@link batchTarget}); `previous…` are those of the stored row it replaces (null for a new row). */
+function stagingRow(
+  out: CopyBinaryWriter, s: CustomerScore, code: number, print: number, version: number | null,
+  previous: number | null, previousCode: number | null, previousTid: number | null,
+): void {
+  out.row(20).int8(s.contactId).int8(previous).int4(previousCode).int4(code)
+    .float8(round6(s.pAlive)).float8(round6(s.expectedPurchases30d)).float8(round6(s.expectedPurchases90d)).float8(round6(s.expectedPurchases365d))
+    .int4(s.expectedNextOrderDay).float8(cents(s.predictedClv)).float8(round6(s.pOrder90d))
+    .int4(s.purchaseDays).int4(s.firstOrderDay).int4(s.lastOrderDay).int8(print)
+    .int4(s.lastGap).float8(s.repeatSpend).float8(s.spend).int8(version).tid(previousTid);
+}
+
+/** The batch as rows of the staging table. */
 function stagingRows(b: ScoreBatch): Uint8Array {
+  if (b.staging) return b.staging.finish();
   const out = new CopyBinaryWriter(b.changed.length * 200);
-  b.changed.forEach((s, i) => {
-    out.row(20).int8(s.contactId).int8(b.previous[i] ?? null).int4(b.previousCodes[i] ?? null).int4(b.codes[i]!)
-      .float8(round6(s.pAlive)).float8(round6(s.expectedPurchases30d)).float8(round6(s.expectedPurchases90d)).float8(round6(s.expectedPurchases365d))
-      .int4(s.expectedNextOrderDay).float8(cents(s.predictedClv)).float8(round6(s.pOrder90d))
-      .int4(s.purchaseDays).int4(s.firstOrderDay).int4(s.lastOrderDay).int8(b.fingerprints[i]!)
-      .int4(s.lastGap).float8(s.repeatSpend).float8(s.spend).int8(b.versions[i] ?? null).tid(b.previousTids[i] ?? null);
-  });
+  b.changed.forEach((s, i) => stagingRow(out, s, b.codes[i]!, b.fingerprints[i]!, b.versions[i] ?? null, null, null, null));
   return out.finish();
 }
 
@@ -167,8 +181,8 @@ export async function writeBatch(
   range: { after: number; upTo: number },
   options: { asynchronousCommit?: boolean } = {},
 ): Promise<ApplyScoresResult> {
-  if (batch.changed.length === 0 && batch.gone.length === 0) return none;
-  if (batch.nothingStored && batch.changed.length > 0) {
+  if (batch.count === 0 && batch.gone.length === 0) return none;
+  if (batch.nothingStored && batch.count > 0) {
     try {
       const written = await db.transaction((tx) => copier(tx)(scoresTarget, tableRows(batch, workspaceId, scoredAt)), {
         setup: options.asynchronousCommit ? [asynchronousCommit] : [],
@@ -180,10 +194,10 @@ export async function writeBatch(
   }
   // The staging table is created (when the connection has none yet) with BEGIN, in one round trip:
   // a page's write is a few statements, each of which waits for both cores to be free.
-  const setup = [...(options.asynchronousCommit ? [asynchronousCommit] : []), ...(batch.changed.length > 0 ? [createBatchSql] : [])];
+  const setup = [...(options.asynchronousCommit ? [asynchronousCommit] : []), ...(batch.count > 0 ? [createBatchSql] : [])];
   return db.transaction(async (tx) => {
     let result = none;
-    if (batch.changed.length > 0) {
+    if (batch.count > 0) {
       await copier(tx)(batchTarget, stagingRows(batch));
       result = (await tx.query<ApplyScoresResult>(applyScoresSql, [workspaceId, scoredAt, rfmCells, churnBands, lifecycleStages, range.after, range.upTo])).rows[0]!;
     }
