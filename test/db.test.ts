@@ -53,6 +53,10 @@ for (const target of testDatabases()) {
       assert.deepEqual(float, [0.25, null, 0.75]);
       assert.deepEqual(length, [hostile.length, hostile.length, hostile.length]);
       assert.deepEqual(readCopyBinary(await db.copyTo!(`select 1 where false`), ['int']), [[]]);
+      assert.deepEqual(
+        readCopyBinary(await db.copyTo!(`select date '1970-01-02', date '1969-12-31', '(3,7)'::tid, null::date`), ['date', 'date', 'tid', 'date']),
+        [[1], [-1], [3 * 65_536 + 7], [null]],
+      );
       assert.throws(() => sqlLiteral('a\0b'), /NUL/);
     });
 

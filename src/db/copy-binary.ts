@@ -116,9 +116,11 @@ export class CopyBinaryWriter {
 
 /**
  * How to read a column of {@link readCopyBinary}: an integer (int2, int4 or int8, by its length;
- * a boolean as 1 or 0), a float8, or a row address (tid: its block times 65,536 plus its line).
+ * a boolean as 1 or 0), a float8, a row address (tid: its block times 65,536 plus its line), or a
+ * date (as a day number, whole days since 1970-01-01: selecting the date as it is spares the
+ * server a subtraction per row).
  */
-export type CopyColumn = 'int' | 'float8' | 'tid';
+export type CopyColumn = 'int' | 'float8' | 'tid' | 'date';
 
 /**
  * The columns of COPY … TO in binary format (Db.copyTo): one array per column, null for SQL null.
@@ -153,6 +155,7 @@ export function readCopyBinary(data: Uint8Array, columns: readonly CopyColumn[])
       const column = out[c]!;
       if (length === -1) column[r] = null;
       else if (columns[c] === 'float8') column[r] = view.getFloat64(at);
+      else if (columns[c] === 'date') column[r] = view.getInt32(at) + PG_EPOCH_DAY;
       else if (columns[c] === 'tid') {
         if (length !== 6) throw new Error(`COPY field of ${length} bytes where a tid was expected`);
         column[r] = view.getUint32(at) * 65_536 + view.getUint16(at + 4);

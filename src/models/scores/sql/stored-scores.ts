@@ -6,8 +6,10 @@
  *
  * The rows come by COPY in binary format (Db.copyTo): eleven numbers a row, which as text array
  * literals cost the server 1.8 s a million rows, and 1.0 s this way (and the Node side reads bytes
- * instead of parsing text). COPY takes no parameters: the workspace id and the name lists go in
- * as literals (sqlLiteral), the ids as integers.
+ * instead of parsing text); the dates go as they are stored (days since 2000) and become day
+ * numbers in Node. Each row also comes with its address (ctid), where the rescoring updates it
+ * (sql/write-scores.ts). COPY takes no parameters: the workspace id and the name lists go in as
+ * literals (sqlLiteral), the ids as integers.
  *
  * The fingerprint's top bits say which RFM cell, churn band and stage the row was written with. A
  * row without a fingerprint (written before fingerprints existed, 0016, or whose names something
@@ -24,17 +26,17 @@ const list = (names: readonly string[]) => `array[${names.map(sqlLiteral).join('
 const [cells, bands, stages] = [list(rfmCells), list(churnBands), list(lifecycleStages)];
 
 const select = (workspaceId: string, filter: string) => `
-  select contact_id, fingerprint, expected_next_order_at - date '1970-01-01' as next_day,
+  select contact_id, fingerprint, expected_next_order_at as next_day,
     case when fingerprint is null
     then (coalesce(recency_score, 0)::int << 16) | (coalesce(frequency_score, 0)::int << 13) | (coalesce(monetary_score, 0)::int << 10) |
          (coalesce(array_position(${cells}, rfm_cell), 0) << 6) | (coalesce(array_position(${bands}, churn_band), 0) << 3) |
          coalesce(array_position(${stages}, lifecycle_stage), 0)
     end as stored_code,
-    purchase_days, first_order_date - date '1970-01-01' as first_day, last_order_date - date '1970-01-01' as last_day,
+    purchase_days, first_order_date as first_day, last_order_date as last_day,
     last_gap, repeat_spend, spend, orders_version, ctid
   from contact_scores where workspace_id = ${sqlLiteral(workspaceId)} and ${filter} order by contact_id`;
 
-const columns: CopyColumn[] = ['int', 'int', 'int', 'int', 'int', 'int', 'int', 'int', 'float8', 'float8', 'int', 'tid'];
+const columns: CopyColumn[] = ['int', 'int', 'date', 'int', 'int', 'date', 'date', 'int', 'float8', 'float8', 'int', 'tid'];
 
 /** Stored rows as parallel arrays sorted by contact id; `stored_code` is set where there is no fingerprint. */
 export type StoredScores = {
