@@ -29,19 +29,32 @@ const AS_OF = '2026-06-30';
 const NEXT_DAY = '2026-07-01';
 const TRUTH = { r: 0.243, alpha: 4.414 * 7, a: 0.793, b: 2.426 };
 
-/** CPU seconds (user + system) used so far by this benchmark's Postgres backends, when they run on this machine. */
-async function backendCpu(db: Db): Promise<number | null> {
+/**
+ * CPU seconds (user + system) used so far by each of this benchmark's Postgres backends, when they
+ * run on this machine.
+ */
+async function backendCpu(db: Db): Promise<Map<number, number> | null> {
   const { rows } = await db.query<{ pid: number }>(`select pid from pg_stat_activity where application_name = $1`, [APP]);
-  let ticks = 0;
+  const cpu = new Map<number, number>();
   try {
     for (const { pid } of rows) {
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+      cpu.set(pid, (Number(fields[11]) + Number(fields[12])) / 100); // utime, stime (fields 14 and 15 of stat), in USER_HZ
     }
   } catch {
     return null; // the server is elsewhere
   }
-  return ticks / 100; // USER_HZ
+  return cpu;
+}
+
+// What the backends used between two readings: a backend that is new at the end counts from zero
+// (the pool opened it during the phase); one gone at the end had been idle for the pool's idle
+// timeout, so it used nothing worth counting in the phase.
+function cpuBetween(before: Map<number, number> | null, after: Map<number, number> | null): number | null {
+  if (before === null || after === null) return null;
+  let seconds = 0;
+  for (const [pid, end] of after) seconds += end - (before.get(pid) ?? 0);
+  return seconds;
 }
 
 // Samples this process's resident memory every 20 ms, for a per-phase peak.
@@ -68,7 +81,7 @@ async function phase<T>(db: Db, rss: ReturnType<typeof rssSampler>, fn: () => Pr
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const db1 = await backendCpu(db);
-  return { result, phase: { seconds, nodeCpu: (cpu.user + cpu.system) / 1e6, dbCpu: db0 === null || db1 === null ? null : db1 - db0, load, peakMiB: rss.peakMiB() } };
+  return { result, phase: { seconds, nodeCpu: (cpu.user + cpu.system) / 1e6, dbCpu: cpuBetween(db0, db1), load, peakMiB: rss.peakMiB() } };
 }
 
 const line = (name: string, p: Phase, extra = '') =>
