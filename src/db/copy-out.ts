@@ -4,9 +4,9 @@
  *
  * Why not pg-copy-streams' readable stream: the server sends one CopyData message per row, and
  * the stream cut each one out as a Buffer of its own, then joined them again per socket chunk,
- * and the caller joined those; a rescoring reads three million rows, and those two and a half
- * hundred megabytes of short-lived Buffers kept the garbage collector busier than reading the
- * rows. Here each message's bytes are copied once, straight into the result.
+ * and the caller joined those; a rescoring reads three million rows, and those 250 MB of
+ * short-lived Buffers kept the garbage collector busier than reading the rows. Here each
+ * message's bytes are copied once, straight into the result.
  *
  * It works as pg-copy-streams does: while the COPY runs it takes the connection's socket data
  * from the client; at the end of the data (CopyDone), or at an error from the server, it gives

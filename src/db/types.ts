@@ -31,13 +31,14 @@ export function sqlLiteral(value: string): string {
   return value.includes('\\') ? ` E${quoted.replace(/\\/g, '\\\\')}` : quoted;
 }
 
+/** Statements a transaction starts with (Db.transaction). */
+export type TransactionOptions = { setup?: readonly string[] };
+
 /**
  * Tend's one port to PostgreSQL. Two implementations: PGlite in process (the default, data in a
  * folder) and a `pg` pool against a server. Both parse values the same way: bigint and numeric as
  * JavaScript numbers, timestamps as Date, json as objects, so callers never see the difference.
  */
-export type TransactionOptions = { setup?: readonly string[] };
-
 export interface Db extends Queryable {
   readonly kind: 'embedded' | 'server';
   /** Runs several statements without parameters (migrations). */
