@@ -8,7 +8,7 @@ import { createTend, type Tend } from '../../src/tend.ts';
 import { VirtualClock, DAY_MS } from '../../src/core/clock.ts';
 import { dayOf, loadSimulatedOrders, utcDate } from '../../src/models/scores/index.ts';
 import { createScorer, type CustomerScore } from '../../src/models/scores/score.ts';
-import { inputsOf, readScorePage } from '../../src/models/scores/pages.ts';
+import { inputsOf, readRescorePage, readScorePage } from '../../src/models/scores/pages.ts';
 import { latestFit, loadSettings } from '../../src/models/scores/store.ts';
 import { scoreChanges, writeBatch } from '../../src/models/scores/writer.ts';
 
@@ -220,6 +220,28 @@ for (const target of testDatabases()) {
       const result = await writeBatch(tend.db, ws, batch, new Date(clock.now().getTime() - DAY_MS), { after: id - 1, upTo: id });
       assert.equal(result.written, 0);
       assert.deepEqual((await stored()).get(id), rows.get(id));
+    });
+
+    it('leaves rows updated after the rescoring read them, and writes them once read again', async () => {
+      clock.advance(7 * DAY_MS);
+      const asOf = utcDate(clock.now());
+      const score = createScorer({ asOf, fit: await latestFit(tend.db, ws), settings: await loadSettings(tend.db, ws) });
+      const first = Math.min(...(await stored()).keys());
+      const readPage = () => readRescorePage(tend.db, ws, asOf, first - 1, 200, Number.MAX_SAFE_INTEGER, { kind: 'stored', orderedSince: new Set() });
+      const { page, stored: read } = await readPage();
+      const batch = scoreChanges(page, score, read, dayOf(asOf));
+      assert.ok(batch.count > 0, `a week later ${batch.count} of ${page.id.length} rows changed`);
+      // Another writer touches the page's rows after the read, their fingerprints the same.
+      await tend.db.query(`update contact_scores set scored_at = scored_at where workspace_id = $1 and contact_id > $2 and contact_id <= $3`, [ws, first - 1, page.last_id]);
+      const before = await stored();
+      const range = { after: first - 1, upTo: page.last_id! };
+      assert.equal((await writeBatch(tend.db, ws, batch, clock.now(), range)).written, 0);
+      assert.deepEqual(await stored(), before, 'rows updated since the read are left for the next run');
+      // Read again, the same changes are written.
+      const again = await readPage();
+      const next = scoreChanges(again.page, score, again.stored, dayOf(asOf));
+      assert.equal(next.count, batch.count);
+      assert.equal((await writeBatch(tend.db, ws, next, clock.now(), range)).written, batch.count);
     });
 
     it('removes the scores of a contact merged into another', async () => {
