@@ -85,7 +85,11 @@ export function scoreChanges(page: ScorePage, score: Scorer, stored: StoredScore
     let previous: number | null = null;
     let previousCode: number | null = null;
     let previousTid: number | null = null;
+    let kept = false;
     if (k < stored.id.length && stored.id[k] === s.contactId) {
+      kept = (stored.orders_version[k] ?? null) === version && stored.purchase_days[k] === s.purchaseDays &&
+        (stored.first_day[k] ?? null) === s.firstOrderDay && (stored.last_day[k] ?? null) === s.lastOrderDay && (stored.last_gap[k] ?? null) === s.lastGap &&
+        (stored.repeat_spend[k] ?? null) === s.repeatSpend && (stored.spend[k] ?? null) === s.spend;
       previous = stored.fingerprint[k] ?? null;
       previousTid = stored.tid[k] ?? null;
       const storedCode = stored.stored_code[k] ?? null; // categories not those of the fingerprint
@@ -99,7 +103,7 @@ export function scoreChanges(page: ScorePage, score: Scorer, stored: StoredScore
       }
     }
     batch.count++;
-    if (batch.staging) stagingRow(batch.staging, s, code, print, version, previous, previousCode, previousTid);
+    if (batch.staging) stagingRow(batch.staging, s, code, print, version, previous, previousCode, previousTid, kept);
     else {
       batch.changed.push({ ...s });
       batch.codes.push(code);
@@ -111,23 +115,28 @@ export function scoreChanges(page: ScorePage, score: Scorer, stored: StoredScore
   return batch;
 }
 
-/** A row of the staging table ({@link batchTarget}); `previous…` are those of the stored row it replaces (null for a new row). */
+/**
+ * A row of the staging table ({@link batchTarget}); `previous…` are those of the stored row it
+ * replaces (null for a new row). A row `kept` (its order summary and version are the stored
+ * ones) goes without them.
+ */
 function stagingRow(
   out: CopyBinaryWriter, s: CustomerScore, code: number, print: number, version: number | null,
-  previous: number | null, previousCode: number | null, previousTid: number | null,
+  previous: number | null, previousCode: number | null, previousTid: number | null, kept: boolean,
 ): void {
-  out.row(20).int8(s.contactId).int8(previous).int4(previousCode).int4(code)
+  out.row(21).int8(s.contactId).int8(previous).int4(previousCode).int4(code)
     .float8(round6(s.pAlive)).float8(round6(s.expectedPurchases30d)).float8(round6(s.expectedPurchases90d)).float8(round6(s.expectedPurchases365d))
-    .int4(s.expectedNextOrderDay).float8(cents(s.predictedClv)).float8(round6(s.pOrder90d))
-    .int4(s.purchaseDays).int4(s.firstOrderDay).int4(s.lastOrderDay).int8(print)
-    .int4(s.lastGap).float8(s.repeatSpend).float8(s.spend).int8(version).tid(previousTid);
+    .int4(s.expectedNextOrderDay).float8(cents(s.predictedClv)).float8(round6(s.pOrder90d));
+  if (kept) out.null().null().null().int8(print).null().null().null().null();
+  else out.int4(s.purchaseDays).int4(s.firstOrderDay).int4(s.lastOrderDay).int8(print).int4(s.lastGap).float8(s.repeatSpend).float8(s.spend).int8(version);
+  out.tid(previousTid).bool(kept);
 }
 
 /** The batch as rows of the staging table. */
 function stagingRows(b: ScoreBatch): Uint8Array {
   if (b.staging) return b.staging.finish();
   const out = new CopyBinaryWriter(b.changed.length * 200);
-  b.changed.forEach((s, i) => stagingRow(out, s, b.codes[i]!, b.fingerprints[i]!, b.versions[i] ?? null, null, null, null));
+  b.changed.forEach((s, i) => stagingRow(out, s, b.codes[i]!, b.fingerprints[i]!, b.versions[i] ?? null, null, null, null, false));
   return out.finish();
 }
 

@@ -30,6 +30,9 @@
  *   is models:<kind>:<contact>:<from>:<to>:<scoring time in ms>, so a repeated run at the same
  *   time stores them once, while two different changes at one instant (a virtual clock) both
  *   count. Stage changes are the record of when a contact entered a stage.
+ * - A row whose order summary and order version are the stored ones (every row of a daily
+ *   rescoring but those of customers who ordered) comes without them, `kept`, and keeps them: a
+ *   third of the values a row brings.
  * - The three scores and the three names travel packed in one integer (changes.ts,
  *   categoryCode: R, F, M, then the positions of the cell in $3, the band in $4 and the stage in
  *   $5; 0 is none), churn risk is 1 - P(alive), and days are day numbers.
@@ -40,14 +43,14 @@ export const createBatchSql = `
   create temp table if not exists contact_scores_batch (
     contact_id bigint not null, old_fingerprint bigint, old_code integer, code integer not null,
     p_alive float8, e30 float8, e90 float8, e365 float8, next_day integer, clv float8, p_order_90d float8,
-    purchase_days integer not null, first_day integer, last_day integer, fingerprint bigint not null,
-    last_gap integer, repeat_spend float8, spend float8, orders_version bigint, old_tid tid
+    purchase_days integer, first_day integer, last_day integer, fingerprint bigint not null,
+    last_gap integer, repeat_spend float8, spend float8, orders_version bigint, old_tid tid, kept boolean not null
   ) on commit delete rows`;
 
 /** The COPY target: columns in the order of the rows the writer builds. */
 export const batchTarget =
   'contact_scores_batch (contact_id, old_fingerprint, old_code, code, p_alive, e30, e90, e365, next_day, clv, p_order_90d, purchase_days, first_day, last_day, fingerprint, ' +
-  'last_gap, repeat_spend, spend, orders_version, old_tid)';
+  'last_gap, repeat_spend, spend, orders_version, old_tid, kept)';
 
 /** contact_scores itself as a COPY target, for pages of which nothing is stored yet (writer.ts). */
 export const scoresTarget =
@@ -56,6 +59,8 @@ export const scoresTarget =
   'p_order_90d, purchase_days, first_order_date, last_order_date, fingerprint, scored_at, last_gap, repeat_spend, spend, orders_version)';
 
 const cell = (code: string) => `($3::text[])[(${code} >> 6) & 15]`;
+// A row whose order summary and order version are those stored comes without them (`kept`).
+const summary = (column: string) => `case when n.kept then s.${column} else n.${column} end`;
 const band = (code: string) => `($4::text[])[(${code} >> 3) & 7]`;
 const stage = (code: string) => `($5::text[])[${code} & 7]`;
 const decoded = `
@@ -75,10 +80,10 @@ export const applyScoresSql = `
        set recency_score = n.r, frequency_score = n.f, monetary_score = n.m, rfm_cell = n.cell, p_alive = n.p_alive, churn_risk = n.churn_risk,
            churn_band = n.band, expected_purchases_30d = n.e30, expected_purchases_90d = n.e90, expected_purchases_365d = n.e365,
            expected_next_order_at = n.next_order_at, predicted_clv = n.clv, lifecycle_stage = n.stage, p_order_90d = n.p_order_90d,
-           purchase_days = n.purchase_days, first_order_date = n.first_order_date, last_order_date = n.last_order_date,
-           fingerprint = n.fingerprint, scored_at = $2, last_gap = n.last_gap, repeat_spend = n.repeat_spend, spend = n.spend,
-           orders_version = n.orders_version
-      from (select b.contact_id, b.old_fingerprint, b.old_code, b.code, ${decoded} from contact_scores_batch b where b.old_code is not null) n
+           purchase_days = ${summary('purchase_days')}, first_order_date = ${summary('first_order_date')}, last_order_date = ${summary('last_order_date')},
+           fingerprint = n.fingerprint, scored_at = $2, last_gap = ${summary('last_gap')}, repeat_spend = ${summary('repeat_spend')},
+           spend = ${summary('spend')}, orders_version = ${summary('orders_version')}
+      from (select b.contact_id, b.old_fingerprint, b.old_code, b.code, b.kept, ${decoded} from contact_scores_batch b where b.old_code is not null) n
      where s.ctid = any (array(select old_tid from contact_scores_batch where old_tid is not null))
        and s.workspace_id = $1 and s.contact_id = n.contact_id and s.contact_id > $6 and s.contact_id <= $7
        and s.fingerprint is not distinct from n.old_fingerprint and s.scored_at <= $2
