@@ -59,10 +59,10 @@ export const scoresTarget =
   'p_order_90d, purchase_days, first_order_date, last_order_date, fingerprint, scored_at, last_gap, repeat_spend, spend, orders_version)';
 
 const cell = (code: string) => `($3::text[])[(${code} >> 6) & 15]`;
-// A row whose order summary and order version are those stored comes without them (`kept`).
-const summary = (column: string) => `case when n.kept then s.${column} else n.${column} end`;
 const band = (code: string) => `($4::text[])[(${code} >> 3) & 7]`;
 const stage = (code: string) => `($5::text[])[${code} & 7]`;
+// A row whose order summary and order version are those stored comes without them (`kept`).
+const summary = (column: string) => `case when n.kept then s.${column} else n.${column} end`;
 const decoded = `
   nullif((b.code >> 16) & 7, 0)::int2 as r, nullif((b.code >> 13) & 7, 0)::int2 as f, nullif((b.code >> 10) & 7, 0)::int2 as m,
   ${cell('b.code')} as cell, ${band('b.code')} as band, ${stage('b.code')} as stage,
