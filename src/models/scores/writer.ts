@@ -87,20 +87,21 @@ export function scoreChanges(page: ScorePage, score: Scorer, stored: StoredScore
     let previousTid: number | null = null;
     let kept = false;
     if (k < stored.id.length && stored.id[k] === s.contactId) {
-      kept = (stored.orders_version[k] ?? null) === version && stored.purchase_days[k] === s.purchaseDays &&
-        (stored.first_day[k] ?? null) === s.firstOrderDay && (stored.last_day[k] ?? null) === s.lastOrderDay && (stored.last_gap[k] ?? null) === s.lastGap &&
-        (stored.repeat_spend[k] ?? null) === s.repeatSpend && (stored.spend[k] ?? null) === s.spend;
       previous = stored.fingerprint[k] ?? null;
       previousTid = stored.tid[k] ?? null;
       const storedCode = stored.stored_code[k] ?? null; // categories not those of the fingerprint
       previousCode = storedCode ?? codeOf(previous!);
-      const same = storedCode === null && previous === print && (stored.orders_version[k] ?? null) === version &&
-        !nextOrderMoved(stored.next_day[k] ?? null, s.expectedNextOrderDay, asOfDay);
-      k++;
-      if (same) {
+      const sameVersion = (stored.orders_version[k] ?? null) === version;
+      if (storedCode === null && previous === print && sameVersion && !nextOrderMoved(stored.next_day[k] ?? null, s.expectedNextOrderDay, asOfDay)) {
+        k++;
         batch.unchanged++;
         continue;
       }
+      // A rewritten row keeps its stored order summary where that is the one scored.
+      kept = sameVersion && stored.purchase_days[k] === s.purchaseDays && (stored.first_day[k] ?? null) === s.firstOrderDay &&
+        (stored.last_day[k] ?? null) === s.lastOrderDay && (stored.last_gap[k] ?? null) === s.lastGap &&
+        (stored.repeat_spend[k] ?? null) === s.repeatSpend && (stored.spend[k] ?? null) === s.spend;
+      k++;
     }
     batch.count++;
     if (batch.staging) stagingRow(batch.staging, s, code, print, version, previous, previousCode, previousTid, kept);
