@@ -111,7 +111,7 @@ async function rawInsert(url: string, schema: string, messages: Message[], batch
   const after = await backendCpu(url, appName);
   await pool.end();
   const postgresCpu = before.seconds === null || after.seconds === null ? null : after.seconds - before.seconds;
-  return { seconds, clientCpu: (used.user + used.system) / 1e6, postgresCpu };
+  return { seconds, clientCpu: (used.user + used.system) / 1e6, postgresCpu, wal: after.wal - before.wal };
 }
 
 /**
@@ -133,12 +133,14 @@ function cpuSeconds(pids: readonly number[]): number | null {
 }
 
 /** CPU seconds of the Postgres backends whose connections call themselves `appName`. */
-async function backendCpu(url: string, appName: string): Promise<{ pids: number[]; seconds: number | null }> {
+async function backendCpu(url: string, appName: string): Promise<{ pids: number[]; seconds: number | null; wal: number }> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
     const pids = (await c.query<{ pid: number }>(`select pid from pg_stat_activity where application_name = $1`, [appName])).rows.map((r) => r.pid);
-    return { pids, seconds: cpuSeconds(pids) };
+    // The write-ahead log written so far (by everything on the server, which here is the benchmark).
+    const wal = Number((await c.query<{ wal: string }>(`select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0') as wal`)).rows[0]!.wal);
+    return { pids, seconds: cpuSeconds(pids), wal };
   } finally {
     await c.end();
   }
@@ -183,14 +185,16 @@ export async function run(argv: string[]): Promise<void> {
     // Connections opened during the run started from nothing; those open before had `before`.
     const after = await backendCpu(url, appName);
     const postgresCpu = before.postgres.seconds === null || after.seconds === null ? null : after.seconds - before.postgres.seconds;
-    console.log(`  CPU per event: Tend server ${perEvent(serverCpu === null || before.server === null ? null : serverCpu - before.server, events)}, Postgres ${perEvent(postgresCpu, events)}`);
+    console.log(
+      `  CPU per event: Tend server ${perEvent(serverCpu === null || before.server === null ? null : serverCpu - before.server, events)}, Postgres ${perEvent(postgresCpu, events)}; write-ahead log ${fmt((after.wal - before.postgres.wal) / events)} bytes per event`,
+    );
   } finally {
     await server.stop();
   }
   const raw = await rawInsert(url, schema, messages, batch, concurrency);
   const rawRate = events / raw.seconds;
   console.log(`Postgres server, raw multi-row INSERT of the same rows (${batch} per statement): ${fmt(rawRate)} rows/s`);
-  console.log(`  CPU per row: client ${perEvent(raw.clientCpu, events)}, Postgres ${perEvent(raw.postgresCpu, events)}; load average at the end ${loadavg().map((x) => fmt(x, 2)).join(' ')}`);
+  console.log(`  CPU per row: client ${perEvent(raw.clientCpu, events)}, Postgres ${perEvent(raw.postgresCpu, events)}; write-ahead log ${fmt(raw.wal / events)} bytes per row; load average at the end ${loadavg().map((x) => fmt(x, 2)).join(' ')}`);
   console.log(`ratio Tend / raw insert: ${fmt(tendRate / rawRate, 2)} (target ≥ 0.5); target ≥ 20,000 events/s: ${tendRate >= 20_000 ? 'met' : 'NOT met'}`);
   const cleanup = new pg.Client({ connectionString: url });
   await cleanup.connect();

@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDatabases } from './helpers/db.ts';
-import { migrate, sqlLiteral, type Db } from '../src/db/index.ts';
+import { jsonbArray, migrate, sqlLiteral, textArray, timestamptzArray, type Db } from '../src/db/index.ts';
 import { EventEmitter } from 'node:events';
 import { readCopyBinary } from '../src/db/copy-binary.ts';
 import { copyOut } from '../src/db/copy-out.ts';
@@ -26,6 +26,29 @@ for (const target of testDatabases()) {
       assert.deepEqual(rows[0]!.j, { a: 1 });
       const arrays = await db.query<{ ids: number[]; amounts: number[] }>(`select array[1, 2]::bigint[] as ids, array[1.5]::numeric[] as amounts`);
       assert.deepEqual(arrays.rows[0], { ids: [1, 2], amounts: [1.5] });
+    });
+
+    it('takes array parameters of text, jsonb and timestamptz, nulls and hostile strings included', async () => {
+      const texts = ['plain', null, 'quote " backslash \\ comma , braces {} NULL', '', 'ünïcødé ✓ 𝄞', undefined, 'NULL'];
+      const json = [JSON.stringify({ a: 'x"y\\z', n: [1, 2.5, null], u: 'é𝄞' }), null, '[]', '"NULL"', JSON.stringify({ deep: { k: '{}' } })];
+      const dates = [new Date('2026-10-01T12:34:56.789Z'), null, new Date('1969-07-20T20:17:40Z'), new Date('2000-01-01T00:00:00Z')];
+      const { rows } = await db.query<{ t: (string | null)[]; j: unknown[]; d: (Date | null)[]; n: number; e: number }>(
+        `select $1::text[] as t, $2::jsonb[] as j, $3::timestamptz[] as d, cardinality($1::text[]) as n, cardinality($4::text[]) as e`,
+        [textArray(texts), jsonbArray(json), timestamptzArray(dates), textArray([])],
+      );
+      assert.deepEqual(rows[0]!.t, texts.map((t) => t ?? null));
+      assert.deepEqual(rows[0]!.j, json.map((j) => (j === null ? null : JSON.parse(j))));
+      assert.deepEqual(rows[0]!.d, dates);
+      assert.equal(rows[0]!.n, texts.length);
+      assert.equal(rows[0]!.e, 0);
+      // Element by element through unnest, as the ingest function reads them.
+      const zipped = await db.query<{ t: string | null; o: number }>(
+        `select t, o::int from unnest($1::text[]) with ordinality as x(t, o) order by o`,
+        [textArray(texts)],
+      );
+      assert.deepEqual(zipped.rows.map((r) => r.t), texts.map((t) => t ?? null));
+      await assert.rejects(db.query(`select $1::jsonb[]`, [jsonbArray(['{not json'])]), /json/i);
+      await assert.rejects(db.query(`select $1::timestamptz[]`, [timestamptzArray([new Date(Number.NaN)])]), /not a valid date/);
     });
 
     it('rolls back a failed transaction', async () => {

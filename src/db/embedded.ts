@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
+import { ArrayParam, encodeArrayLiteral } from './array-param.ts';
 import { TypeOid, parseNumber, type Db, type Queryable, type QueryResult } from './types.ts';
 
 /**
@@ -18,7 +19,8 @@ export async function openEmbedded(dataDir: string | null): Promise<Db> {
   });
   const wrap = (q: { query: PGlite['query'] }): Queryable => ({
     async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
-      const res = await q.query<T>(sql, params as unknown[]);
+      const values = params.map((p) => (p instanceof ArrayParam ? encodeArrayLiteral(p) : p));
+      const res = await q.query<T>(sql, values);
       return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
     },
     // PGlite has no COPY … FROM STDIN; it reads the data of COPY … FROM '/dev/blob' from a Blob.

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
 import { copyOut as copyOutOf } from './copy-out.ts';
+import { ArrayParam, encodeArrayBinary } from './array-param.ts';
 import { TypeOid, parseNumber, type Db, type Queryable, type QueryResult } from './types.ts';
 
 const types = {
@@ -38,7 +39,9 @@ export async function openServer(url: string, options: { max?: number; schema?: 
     client.release();
   }
   const query = async <T>(on: pg.Pool | pg.PoolClient, sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> => {
-    const res = await on.query(sql, params as unknown[]);
+    // node-postgres sends a Buffer parameter in binary format.
+    const values = params.map((p) => (p instanceof ArrayParam ? encodeArrayBinary(p) : p));
+    const res = await on.query(sql, values);
     return { rows: res.rows as T[], rowCount: res.rowCount ?? res.rows.length };
   };
   const copy = async (c: pg.PoolClient, target: string, data: string | Uint8Array): Promise<number> => {

@@ -201,6 +201,24 @@ for (const target of testDatabases()) {
       assert.deepEqual(products.map((p) => [p.sku, p.name]), [['A', 'Kettle'], ['B', 'B'], ['C', 'C'], ['D', 'D']]);
     });
 
+    it('stores each messageId once: a batch mixing stored and new ones, and concurrent batches repeating each other', async () => {
+      const ws = await workspace('redelivery');
+      const msg = (id: string, userId = 'r1') => ({ type: 'track', userId, event: 'Clicked', messageId: id, properties: { n: id } });
+      assert.equal((await tend.ingest.ingest(ws, [msg('r-1'), msg('r-2')])).duplicates, 0);
+      const mixed = await tend.ingest.ingest(ws, [msg('r-3'), msg('r-1'), msg('r-4', 'r2'), msg('r-2')]);
+      assert.deepEqual([mixed.accepted, mixed.duplicates], [4, 2]);
+      const ids = async () => (await tend.db.query<{ message_id: string; user_id: string }>(
+        `select e.message_id, c.user_id from events e join contacts c on c.workspace_id = e.workspace_id and c.id = e.contact_id
+          where e.workspace_id = $1 order by e.message_id`,
+        [ws],
+      )).rows.map((r) => `${r.message_id}:${r.user_id}`);
+      assert.deepEqual(await ids(), ['r-1:r1', 'r-2:r1', 'r-3:r1', 'r-4:r2']);
+      const same = Array.from({ length: 6 }, (_, i) => `c-${i}`);
+      const results = await Promise.all(Array.from({ length: 8 }, (_, b) => tend.ingest.ingest(ws, same.slice(b % 3).map((id) => msg(id, `r${b % 2}`)))));
+      assert.equal(results.reduce((n, r) => n + r.accepted - r.duplicates, 0), same.length, 'every new messageId stored by exactly one batch');
+      assert.equal((await ids()).length, 4 + same.length);
+    });
+
     it('tells listeners the batch’s contacts, including profiles merged away, and only new events', async () => {
       const ws = await workspace('listeners');
       const seen: IngestedBatch[] = [];
