@@ -1,5 +1,6 @@
 -- The ingest function (0015, 0025) takes the messages as parallel arrays instead of one JSON
--- document, and inserts events without `on conflict` unless a batch repeats a stored messageId.
+-- document, inserts events without `on conflict` unless a batch repeats a stored messageId, and
+-- takes shared locks on the identities the caller knows.
 --
 -- A JSON document of a hundred messages was parsed whole by jsonb_in, which on PostgreSQL 15 builds
 -- every string character by character (the keys, ids and times as much as the properties), and
@@ -8,6 +9,9 @@
 -- bytes behind its length: src/db/array-param.ts), so only the JSON values themselves (properties,
 -- context, profile and e-commerce fields) are parsed.
 --
+-- Identities known to resolve are locked in shared mode (the caller says which), so that batches
+-- about the same people no longer wait for each other; see the locks below.
+--
 -- Otherwise the function is 0025's: see 0015 for how it works.
 drop function tend_ingest_batch(text, timestamptz, text[], jsonb);
 
@@ -15,6 +19,8 @@ create or replace function tend_ingest_batch(
   p_workspace_id text,
   p_received_at timestamptz,
   p_lock_ids text[],
+  -- Per lock id: whether a shared lock is enough (see the locks below).
+  p_lock_shared boolean[],
   -- The messages, one element each, in the fields of tend_ingest_message.
   p_user_ids text[],
   p_anonymous_ids text[],
@@ -37,6 +43,7 @@ declare
       from unnest(p_user_ids, p_anonymous_ids, p_message_ids, p_types, p_names, p_properties, p_contexts, p_occurred_at, p_profiles, p_commerce)
              as x(u, a, id, t, n, p, c, o, pr, cm));
   v_names text[];
+  v_shared text[];
   -- Each contact's open cart as this batch leaves it (JSON null: none); read from carts on first need.
   v_open jsonb := '{}';
   v_cart text;
@@ -47,8 +54,17 @@ begin
   -- Every id of the batch, in the caller's sorted order (the order src/contacts/identity.ts and the
   -- contact import lock in, so no two writers deadlock): "look up, then create" is safe against a
   -- concurrent batch about the same visitor.
-  perform pg_advisory_xact_lock(hashtextextended(p_workspace_id || ':' || id, 0))
-     from unnest(p_lock_ids) with ordinality as t(id, ord) order by ord;
+  --
+  -- The caller asks for a shared lock on an id it has seen resolve before, unless a message about it
+  -- reads the contact's open cart (a cart event without a cart_id): batches about known people then
+  -- run side by side, where they used to wait for each other. An id under a shared lock must not be
+  -- created or linked here; if it would be (the caller's memory was wrong: a profile erased since,
+  -- say), nothing is written and merge_needed sends the batch the way of merges, which locks every
+  -- id exclusively.
+  perform case when t.s then pg_advisory_xact_lock_shared(hashtextextended(p_workspace_id || ':' || t.id, 0))
+               else pg_advisory_xact_lock(hashtextextended(p_workspace_id || ':' || t.id, 0)) end
+     from unnest(p_lock_ids, p_lock_shared) with ordinality as t(id, s, ord) order by t.ord;
+  v_shared := array(select t.id from unnest(p_lock_ids, p_lock_shared) as t(id, s) where t.s);
 
   -- Identities, by Segment's rules as resolveIdentities applies them, minus merges: a user id is its
   -- profile (through an alias if it was merged, else created on first sight); an anonymous id with a
@@ -84,7 +100,12 @@ begin
       from msg m join usr us on us.id = m.u join anon an on an.id = m.a
   ),
   conflict as (
-    select true as found from pairs where alias_c is not null and alias_c is distinct from target and not known limit 1
+    select true as found from pairs where alias_c is not null and alias_c is distinct from target and not known
+    union all
+    select true from usr where alias_c is null and own_c is null and id = any(v_shared)
+    union all
+    select true from anon where alias_c is null and id = any(v_shared)
+    limit 1
   ),
   created as (
     insert into contacts (workspace_id, user_id, first_seen_at, last_seen_at, created_at, updated_at)

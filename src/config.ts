@@ -7,6 +7,8 @@ export const Config = z.object({
   databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _').optional(),
   /** Connections per process to the Postgres server. */
   databasePoolSize: z.coerce.number().int().min(1).max(200),
+  /** Calls of the ingest function at once per workspace; tracking requests beyond wait and go together. */
+  ingestCalls: z.coerce.number().int().min(1).max(200),
   dataDir: z.string().min(1),
   port: z.coerce.number().int().min(0).max(65535),
   host: z.string().min(1),
@@ -31,6 +33,7 @@ const envNames: Record<keyof Config, string> = {
   databaseUrl: 'DATABASE_URL',
   databaseSchema: 'TEND_DATABASE_SCHEMA',
   databasePoolSize: 'TEND_DATABASE_POOL_SIZE',
+  ingestCalls: 'TEND_INGEST_CALLS',
   dataDir: 'TEND_DATA_DIR',
   port: 'PORT',
   host: 'HOST',
@@ -50,6 +53,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || null,
     databaseSchema: env.TEND_DATABASE_SCHEMA || undefined,
     databasePoolSize: env.TEND_DATABASE_POOL_SIZE || 10,
+    ingestCalls: env.TEND_INGEST_CALLS || 2,
     dataDir: env.TEND_DATA_DIR || './.tend',
     port: env.PORT || 3000,
     host: env.HOST || '127.0.0.1',

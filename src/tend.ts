@@ -33,14 +33,14 @@ export type MessagingOptions = {
  * The HTTP server, the CLI and the tests all start from here.
  */
 export async function createTend(
-  config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'databaseSchema' | 'databasePoolSize'>>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'databaseSchema' | 'databasePoolSize' | 'ingestCalls'>>,
   deps: { clock?: Clock; db?: Db; messaging?: MessagingOptions; log?: (line: string) => void } = {},
 ) {
   const clock = deps.clock ?? systemClock;
   const db =
     deps.db ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema, poolSize: config.databasePoolSize }));
   const workspaces = createWorkspaceService({ db });
-  const ingest = createIngestService({ db, clock, workspaces });
+  const ingest = createIngestService({ db, clock, workspaces }, { callsPerWorkspace: config.ingestCalls });
   const contacts = createContactService({ db, clock });
   const catalog = createCatalogService({ db });
   const segments = createSegmentService({ db, clock });

@@ -1,5 +1,5 @@
 /**
- * A one-dimensional array parameter (`text[]`, `jsonb[]` or `timestamptz[]`), which each database
+ * A one-dimensional array parameter (`text[]`, `jsonb[]`, `timestamptz[]` or `boolean[]`), which each database
  * port sends in the form that costs it least: a Postgres server receives it in binary (each
  * element's bytes behind its length, nothing to escape on either side), the embedded database as
  * an array literal. A jsonb element is given as its JSON text.
@@ -9,12 +9,12 @@
  * then taken apart again into columns. Parallel arrays leave only the JSON values themselves
  * (an event's properties, say) to parse.
  */
-export type ArrayElementType = 'text' | 'jsonb' | 'timestamptz';
+export type ArrayElementType = 'text' | 'jsonb' | 'timestamptz' | 'bool';
 
 export class ArrayParam {
   readonly type: ArrayElementType;
-  readonly values: readonly (string | Date | null | undefined)[];
-  constructor(type: ArrayElementType, values: readonly (string | Date | null | undefined)[]) {
+  readonly values: readonly (string | Date | boolean | null | undefined)[];
+  constructor(type: ArrayElementType, values: readonly (string | Date | boolean | null | undefined)[]) {
     this.type = type;
     this.values = values;
   }
@@ -26,12 +26,18 @@ export const textArray = (values: readonly (string | null | undefined)[]) => new
 export const jsonbArray = (values: readonly (string | null | undefined)[]) => new ArrayParam('jsonb', values);
 /** `timestamptz[]` from dates; null and undefined are SQL nulls. */
 export const timestamptzArray = (values: readonly (Date | null | undefined)[]) => new ArrayParam('timestamptz', values);
+/** `boolean[]`; null and undefined are SQL nulls. */
+export const boolArray = (values: readonly (boolean | null | undefined)[]) => new ArrayParam('bool', values);
 
-const ELEMENT_OID: Record<ArrayElementType, number> = { text: 25, jsonb: 3802, timestamptz: 1184 };
+const ELEMENT_OID: Record<ArrayElementType, number> = { text: 25, jsonb: 3802, timestamptz: 1184, bool: 16 };
 // Postgres counts timestamps in microseconds from 2000-01-01.
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
 
-function elementText(type: ArrayElementType, value: string | Date, index: number): string {
+function elementText(type: ArrayElementType, value: string | Date | boolean, index: number): string {
+  if (type === 'bool') {
+    if (typeof value !== 'boolean') throw new TypeError(`array element ${index} is not a boolean`);
+    return value ? 't' : 'f';
+  }
   if (type === 'timestamptz') {
     if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new TypeError(`array element ${index} is not a valid date`);
     return value.toISOString();
@@ -54,6 +60,13 @@ export function encodeArrayBinary(param: ArrayParam): Buffer {
       out.writeInt32BE(-1, at);
       at += 4;
       hasNull = 1;
+      continue;
+    }
+    if (type === 'bool') {
+      if (typeof v !== 'boolean') throw new TypeError(`array element ${i} is not a boolean`);
+      out.writeInt32BE(1, at);
+      out[at + 4] = v ? 1 : 0;
+      at += 5;
       continue;
     }
     if (type === 'timestamptz') {

@@ -5,7 +5,7 @@ import type { Db } from './types.ts';
 
 export type { Db, Queryable, QueryResult } from './types.ts';
 export { sqlInteger, sqlLiteral } from './types.ts';
-export { textArray, jsonbArray, timestamptzArray } from './array-param.ts';
+export { textArray, jsonbArray, timestamptzArray, boolArray } from './array-param.ts';
 export { migrate } from './migrate.ts';
 
 export type DatabaseConfig = { url: string | null; dataDir: string | null; poolSize?: number; schema?: string };

@@ -31,7 +31,36 @@ export type IngestOptions = {
  * is a single statement, a call of the ingest function (events/store.ts), because on a Postgres
  * server each round trip cost more than the work it carried.
  */
-export function createIngestService({ db, clock, workspaces }: { db: Db; clock: Clock; workspaces: WorkspaceService }) {
+type Written = { stored: number; batch: IngestedBatch; skus: string[] };
+
+// Cart events that may name no cart: the ingest function then reads the contact's open cart,
+// which only an exclusive lock on the contact's ids keeps from two batches at once.
+const OPEN_CART_EVENTS = new Set(['Product Added', 'Product Removed', 'Cart Viewed', 'Checkout Started', 'Order Completed', 'Coupon Applied']);
+
+/** Per lock id: a shared lock for an id known to resolve, unless a message about it reads the open cart. */
+function sharedLocks(known: ReadonlySet<string> | undefined, messages: readonly AcceptedMessage[], lockIds: readonly string[]): boolean[] {
+  if (!known) return lockIds.map(() => false);
+  const exclusive = new Set<string>();
+  for (const m of messages) {
+    if (m.name === null || !OPEN_CART_EVENTS.has(m.name) || m.commerce?.cart_id !== undefined) continue;
+    if (m.userId) exclusive.add(m.userId);
+    if (m.anonymousId) exclusive.add(m.anonymousId);
+  }
+  return lockIds.map((id) => known.has(id) && !exclusive.has(id));
+}
+type Pending = { messages: AcceptedMessage[]; receivedAt: Date; resolve: (w: Written) => void; reject: (err: unknown) => void };
+
+export type IngestServiceOptions = {
+  /** Calls of the ingest function at once per workspace; requests beyond wait and go together (default 2). */
+  callsPerWorkspace?: number;
+  /** Messages in one call at most, unless a single request brings more (default 1,000). */
+  groupMessages?: number;
+};
+
+export function createIngestService(
+  { db, clock, workspaces }: { db: Db; clock: Clock; workspaces: WorkspaceService },
+  { callsPerWorkspace = 2, groupMessages = 1000 }: IngestServiceOptions = {},
+) {
   const listeners: ((batch: IngestedBatch) => void | Promise<void>)[] = [];
   const settingsCache = new Map<string, { settings: WorkspaceSettings; until: number }>();
   // Skus known to be in the catalog (per workspace), so product views do not re-insert them.
@@ -41,6 +70,15 @@ export function createIngestService({ db, clock, workspaces }: { db: Db; clock: 
     let set = knownSkus.get(workspaceId);
     if (!set || set.size > 100_000) knownSkus.set(workspaceId, (set = new Set()));
     for (const sku of skus) set.add(sku);
+  };
+  // Identities (user, anonymous and previous ids) seen to resolve, per workspace: the ingest
+  // function needs only a shared lock on them. A hint, never trusted for the result: an id that
+  // turns out to need creating sends its batch the way of merges. Bounded like knownSkus.
+  const knownIds = new Map<string, Set<string>>();
+  const rememberIds = (workspaceId: string, ids: readonly string[]) => {
+    let set = knownIds.get(workspaceId);
+    if (!set || set.size > 200_000) knownIds.set(workspaceId, (set = new Set()));
+    for (const id of ids) set.add(id);
   };
 
   async function settingsOf(workspaceId: string): Promise<WorkspaceSettings> {
@@ -84,38 +122,115 @@ export function createIngestService({ db, clock, workspaces }: { db: Db; clock: 
     return { accepted: accepted.length + repeated, duplicates: accepted.length - stored + repeated, rejected };
   }
 
+  // Requests waiting for the database, per workspace, and the calls of the ingest function running.
+  const queues = new Map<string, { waiting: Pending[]; running: number }>();
+
   /**
-   * One call of the ingest function in the common case. A batch that would merge profiles (an
-   * anonymous visitor's first identify, an alias call) resolves its identities first, with the
-   * merges, and then calls the function in the same transaction, where nothing is left to merge.
+   * Writes one request's messages. While `callsPerWorkspace` calls of the ingest function are
+   * running for the workspace, further requests wait and then go together, as one call (group
+   * commit). The database spends much less time per message in larger calls (on the development
+   * machine 41 µs of CPU per message in calls of 100, 28 µs in calls of 1,000: the same
+   * instructions, but run warm), so under load the server does more with the same cores; when
+   * Tend is not busy a request goes at once, alone.
    */
-  async function write(workspaceId: string, messages: AcceptedMessage[], receivedAt: Date) {
+  function write(workspaceId: string, messages: AcceptedMessage[], receivedAt: Date): Promise<Written> {
+    return new Promise<Written>((resolve, reject) => {
+      let q = queues.get(workspaceId);
+      if (!q) queues.set(workspaceId, (q = { waiting: [], running: 0 }));
+      q.waiting.push({ messages, receivedAt, resolve, reject });
+      pump(workspaceId, q);
+    });
+  }
+
+  function pump(workspaceId: string, q: { waiting: Pending[]; running: number }): void {
+    while (q.running < callsPerWorkspace && q.waiting.length > 0) {
+      // Whole requests, oldest first, up to the group's size (a larger request goes alone).
+      let size = q.waiting[0]!.messages.length;
+      let count = 1;
+      while (count < q.waiting.length && size + q.waiting[count]!.messages.length <= groupMessages) size += q.waiting[count++]!.messages.length;
+      const group = q.waiting.splice(0, count);
+      q.running++;
+      void writeGroup(workspaceId, group).finally(() => {
+        q.running--;
+        if (q.running === 0 && q.waiting.length === 0) queues.delete(workspaceId);
+        else pump(workspaceId, q);
+      });
+    }
+  }
+
+  /** One call for the group; if it fails, each request again on its own, so one cannot fail the others. */
+  async function writeGroup(workspaceId: string, group: Pending[]): Promise<void> {
+    try {
+      const results = await writeTogether(workspaceId, group);
+      group.forEach((p, i) => p.resolve(results[i]!));
+    } catch (err) {
+      if (group.length === 1) return group[0]!.reject(err);
+      for (const p of group) {
+        try {
+          p.resolve((await writeTogether(workspaceId, [p]))[0]!);
+        } catch (e) {
+          p.reject(e);
+        }
+      }
+    }
+  }
+
+  /**
+   * The requests' messages in one call of the ingest function (events/store.ts). A messageId that
+   * an earlier request of the group also carries is left to that one: stored once, a duplicate for
+   * the later request, as if the two had come one after the other. A batch that would merge
+   * profiles (an anonymous visitor's first identify, an alias call) resolves its identities first,
+   * with the merges, and then calls the function in the same transaction, where nothing is left to
+   * merge.
+   */
+  async function writeTogether(workspaceId: string, group: Pending[]): Promise<Written[]> {
+    const messages: AcceptedMessage[] = [];
+    // Per request: each message's place in `messages`, or -(place + 1) of the message it repeats.
+    const at: number[][] = [];
+    const firstAt = new Map<string, number>();
+    for (const p of group) {
+      at.push(p.messages.map((m) => {
+        const first = group.length > 1 ? firstAt.get(m.messageId) : undefined;
+        if (first !== undefined) return -(first + 1);
+        firstAt.set(m.messageId, messages.length);
+        messages.push(m);
+        return messages.length - 1;
+      }));
+    }
+    const receivedAt = group[0]!.receivedAt;
     const refs = messages.map((m) => ({ userId: m.userId, anonymousId: m.anonymousId, previousId: m.previousId, at: m.occurredAt }));
     const lockIds = identityLockIds(refs);
     const known = knownSkus.get(workspaceId) ?? new Set<string>();
+    const shared = sharedLocks(knownIds.get(workspaceId), messages, lockIds);
     const merged: number[] = [];
     // Alias calls always merge or link a previous id, which only resolveIdentities does.
-    let stored = messages.some((m) => m.previousId) ? 'merge_needed' : await writeBatch(db, workspaceId, messages, lockIds, receivedAt, known);
+    let stored = messages.some((m) => m.previousId) ? 'merge_needed' : await writeBatch(db, workspaceId, messages, lockIds, receivedAt, known, shared);
     if (stored === 'merge_needed') {
       stored = await db.transaction(async (tx) => {
         await resolveIdentities(tx, workspaceId, refs, receivedAt, (from) => merged.push(from));
-        const again = await writeBatch(tx, workspaceId, messages, lockIds, receivedAt, known);
+        const again = await writeBatch(tx, workspaceId, messages, lockIds, receivedAt, known, shared);
         if (again === 'merge_needed') throw new Error('ingest: profiles still to merge after resolving the identities');
         return again;
       });
     }
-    const fresh = messages.flatMap((m, i) => {
-      const id = stored.eventIds[i];
-      return id === null || id === undefined ? [] : [{ m, id, contactId: stored.contactIds[i]! }];
+    const done = stored;
+    rememberIds(workspaceId, lockIds);
+    return group.map((p, r) => {
+      const places = at[r]!;
+      const fresh = p.messages.flatMap((m, i) => {
+        const k = places[i]!;
+        const id = k < 0 ? null : done.eventIds[k];
+        return id === null || id === undefined ? [] : [{ m, id, contactId: done.contactIds[k]! }];
+      });
+      const batch: IngestedBatch = {
+        workspaceId,
+        // Profiles merged away are included: they leave their segments.
+        contactIds: [...new Set([...places.map((k) => done.contactIds[k < 0 ? -k - 1 : k]!), ...merged])],
+        events: fresh.map(({ m, contactId, id }) => ({ id, contactId, type: m.type, name: m.name, occurredAt: m.occurredAt, properties: m.properties })),
+      };
+      const skus = fresh.flatMap(({ m }) => m.commerce?.products?.map((p) => p.sku) ?? []);
+      return { stored: fresh.length, batch, skus };
     });
-    const batch: IngestedBatch = {
-      workspaceId,
-      // Profiles merged away are included: they leave their segments.
-      contactIds: [...new Set([...stored.contactIds, ...merged])],
-      events: fresh.map(({ m, contactId, id }) => ({ id, contactId, type: m.type, name: m.name, occurredAt: m.occurredAt, properties: m.properties })),
-    };
-    const skus = fresh.flatMap(({ m }) => m.commerce?.products?.map((p) => p.sku) ?? []);
-    return { stored: fresh.length, batch, skus };
   }
 
   return {

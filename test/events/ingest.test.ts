@@ -6,7 +6,8 @@ import { VirtualClock } from '../../src/core/clock.ts';
 import { validateMessage, type AcceptedMessage } from '../../src/events/validate.ts';
 import { writeBatch } from '../../src/events/store.ts';
 import { identityLockIds, resolveIdentities } from '../../src/contacts/identity.ts';
-import type { IngestedBatch } from '../../src/events/index.ts';
+import { createIngestService, type IngestedBatch } from '../../src/events/index.ts';
+import type { Db } from '../../src/db/index.ts';
 import { firstSeenSql, lastSeenSql } from '../../src/contacts/seen.ts';
 import { recordEvents } from '../../src/events/record.ts';
 import { exportRows } from '../../src/imports/export.ts';
@@ -217,6 +218,76 @@ for (const target of testDatabases()) {
       const results = await Promise.all(Array.from({ length: 8 }, (_, b) => tend.ingest.ingest(ws, same.slice(b % 3).map((id) => msg(id, `r${b % 2}`)))));
       assert.equal(results.reduce((n, r) => n + r.accepted - r.duplicates, 0), same.length, 'every new messageId stored by exactly one batch');
       assert.equal((await ids()).length, 4 + same.length);
+    });
+
+    it('writes requests that wait for the database together, each with its own result, and a failing one alone', async () => {
+      const ws = await workspace('grouped');
+      // The same database, counting the calls of the ingest function and failing those that carry "boom".
+      let calls = 0;
+      const query: Db['query'] = async (sql, params) => {
+        if (sql.includes('tend_ingest_batch(')) {
+          calls++;
+          if ((params![6] as { values: unknown[] }).values.includes('boom')) throw new Error('the database refused the batch');
+        }
+        return tend.db.query(sql, params);
+      };
+      const db: Db = { ...tend.db, query };
+      const ingest = createIngestService({ db, clock, workspaces: tend.workspaces }, { callsPerWorkspace: 1 });
+      const seen: IngestedBatch[] = [];
+      ingest.onIngested((b) => void seen.push(b));
+      const request = (i: number) => [
+        { type: 'track', userId: `g${i}`, event: 'Clicked', messageId: `g-${i}` },
+        { type: 'track', userId: 'shared', event: 'Clicked', messageId: i % 2 ? 'g-odd' : `g-even-${i}` },
+      ];
+      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => ingest.ingest(ws, request(i))));
+      assert.ok(calls < 6, `six requests in ${calls} calls`);
+      // "g-odd" is in three requests: stored by the first of them to arrive, a duplicate for the other two.
+      assert.deepEqual(results.map((r, i) => (i % 2 ? 0 : r.duplicates)), [0, 0, 0, 0, 0, 0]);
+      assert.deepEqual(results.filter((_, i) => i % 2).map((r) => r.duplicates).sort(), [0, 1, 1]);
+      assert.equal(await count(`select count(*) as n from events where workspace_id = $1`, ws), 6 + 3 + 1);
+      // Each request's listeners hear of its own contacts.
+      const heard: string[] = [];
+      for (const b of seen) {
+        const own = await tend.db.query<{ user_id: string }>(`select user_id from contacts where workspace_id = $1 and id = any($2::bigint[]) order by user_id`, [ws, b.contactIds]);
+        heard.push(own.rows.map((r) => r.user_id).join(' '));
+      }
+      assert.deepEqual(heard.sort(), Array.from({ length: 6 }, (_, i) => `g${i} shared`));
+
+      calls = 0;
+      const failing = await Promise.allSettled([
+        ingest.ingest(ws, [{ type: 'track', userId: 'f1', event: 'Clicked', messageId: 'f-1' }]),
+        ingest.ingest(ws, [{ type: 'track', userId: 'f2', event: 'Clicked', messageId: 'f-2' }]),
+        ingest.ingest(ws, [{ type: 'track', userId: 'f3', event: 'Clicked', messageId: 'boom' }]),
+        ingest.ingest(ws, [{ type: 'track', userId: 'f4', event: 'Clicked', messageId: 'f-4' }]),
+      ]);
+      assert.deepEqual(failing.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      const stored = await tend.db.query<{ message_id: string }>(`select message_id from events where workspace_id = $1 and message_id like 'f-%' order by 1`, [ws]);
+      assert.deepEqual(stored.rows.map((r) => r.message_id), ['f-1', 'f-2', 'f-4']);
+    });
+
+    it('creates again a profile it knew but that was erased since, locking it exclusively to do so', async () => {
+      const ws = await workspace('erased');
+      // The ingest function is called on its own (no transaction) unless a batch has to go the way of merges.
+      let transactions = 0;
+      const db: Db = { ...tend.db, transaction: (fn, options) => (transactions++, tend.db.transaction(fn, options)) };
+      const ingest = createIngestService({ db, clock, workspaces: tend.workspaces });
+      await ingest.ingest(ws, [{ type: 'track', userId: 'gone', event: 'Clicked', messageId: 'e-1' }]);
+      await ingest.ingest(ws, [{ type: 'track', userId: 'gone', event: 'Clicked', messageId: 'e-2' }]);
+      assert.equal(transactions, 0, 'a new profile and a known one need no transaction');
+      const first = (await tend.db.query<{ id: number }>(`select id from contacts where workspace_id = $1 and user_id = 'gone'`, [ws])).rows[0]!.id;
+      assert.ok(await tend.contacts.erase(ws, first));
+      // The service remembers "gone" as known and asks for a shared lock; the function finds it must
+      // create the profile, which it does not do under a shared lock: the batch goes the way of merges.
+      const again = await ingest.ingest(ws, [{ type: 'track', userId: 'gone', event: 'Clicked', messageId: 'e-3' }]);
+      assert.deepEqual([again.accepted, again.duplicates, transactions], [1, 0, 1]);
+      const now = await tend.db.query<{ id: number; events: number }>(
+        `select c.id, (select count(*) from events e where e.workspace_id = c.workspace_id and e.contact_id = c.id)::int as events
+           from contacts c where c.workspace_id = $1 and c.user_id = 'gone'`,
+        [ws],
+      );
+      assert.equal(now.rows.length, 1);
+      assert.notEqual(now.rows[0]!.id, first);
+      assert.equal(now.rows[0]!.events, 1);
     });
 
     it('tells listeners the batch’s contacts, including profiles merged away, and only new events', async () => {
