@@ -9,11 +9,23 @@
 -- bytes behind its length: src/db/array-param.ts), so only the JSON values themselves (properties,
 -- context, profile and e-commerce fields) are parsed.
 --
--- Identities known to resolve are locked in shared mode (the caller says which), so that batches
--- about the same people no longer wait for each other; see the locks below.
+-- Identities are looked up by hash indexes on their key (below), and those known to resolve are
+-- locked in shared mode (the caller says which), so that batches about the same people no longer
+-- wait for each other (see the locks in the function).
 --
 -- Otherwise the function is 0025's: see 0015 for how it works.
 drop function tend_ingest_batch(text, timestamptz, text[], jsonb);
+
+-- Every tracked event looks its sender up by user id (and anonymous id). The B-tree indexes on
+-- (workspace_id, user_id) and (workspace_id, alias_id) compare two text columns per step of a
+-- descent, through the collation: on the ingestion benchmark a user id lookup cost the database
+-- about 40,000 instructions (counted with Valgrind), a sixth of its work per event. A hash index on
+-- the identity key (the same key the advisory locks take) finds the row in one bucket: 7 % less
+-- work per event. The ingest function looks ids up by the key and checks the id itself
+-- (`user_id = …`), which also makes the key exact. The unique B-tree indexes stay: they keep user
+-- ids and aliases unique and serve `on conflict`.
+create index contacts_identity_key on contacts using hash ((workspace_id || ':' || user_id)) where user_id is not null;
+create index contact_aliases_identity_key on contact_aliases using hash ((workspace_id || ':' || alias_id));
 
 create or replace function tend_ingest_batch(
   p_workspace_id text,
@@ -85,14 +97,17 @@ begin
     select d.id, s.f, s.l, al.contact_id as alias_c, c.id as own_c
       from (select distinct u as id from msg where u is not null) d
       join seen s on s.id = d.id
-      left join lateral (select contact_id from contact_aliases x where x.workspace_id = p_workspace_id and x.alias_id = d.id limit 1) al on true
+      left join lateral (select contact_id from contact_aliases x
+                          where (x.workspace_id || ':' || x.alias_id) = (p_workspace_id || ':' || d.id) and x.alias_id = d.id limit 1) al on true
       left join lateral (select id from contacts x
-                          where al.contact_id is null and x.workspace_id = p_workspace_id and x.user_id = d.id and x.user_id is not null limit 1) c on true
+                          where al.contact_id is null and (x.workspace_id || ':' || x.user_id) = (p_workspace_id || ':' || d.id)
+                            and x.user_id = d.id and x.user_id is not null limit 1) c on true
   ),
   anon as (
     select d.id, al.contact_id as alias_c, coalesce(k.known, false) as known
       from (select distinct a as id from msg where a is not null) d
-      left join lateral (select contact_id from contact_aliases x where x.workspace_id = p_workspace_id and x.alias_id = d.id limit 1) al on true
+      left join lateral (select contact_id from contact_aliases x
+                          where (x.workspace_id || ':' || x.alias_id) = (p_workspace_id || ':' || d.id) and x.alias_id = d.id limit 1) al on true
       left join lateral (select x.user_id is not null as known from contacts x where x.workspace_id = p_workspace_id and x.id = al.contact_id limit 1) k on true
   ),
   pairs as (

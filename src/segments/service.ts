@@ -31,6 +31,31 @@ export function createSegmentService({ db, clock }: { db: Db; clock: Clock }) {
     if (changes.length > 0) for (const l of listeners) await l(workspaceId, changes);
   };
 
+  // The computed segments of each workspace, as refreshContacts (run after every ingested batch)
+  // needs them: kept until a change is announced on tend_segments (migration 0028's trigger, from
+  // any connection of any process) or made here, so a batch costs no query when nothing changed.
+  // A list read while a change was announced is not kept.
+  const computed = new Map<string, StoredSegment[]>();
+  const changesSeen = new Map<string, number>();
+  const forget = (workspaceId: string) => {
+    changesSeen.set(workspaceId, (changesSeen.get(workspaceId) ?? 0) + 1);
+    computed.delete(workspaceId);
+  };
+  let watching: Promise<boolean> | null = null;
+  const watch = () => (watching ??= db.listen('tend_segments', forget).then(() => true, () => false));
+
+  async function computedSegments(workspaceId: string): Promise<StoredSegment[]> {
+    const kept = computed.get(workspaceId);
+    if (kept) return kept;
+    const listening = await watch();
+    const seen = changesSeen.get(workspaceId) ?? 0;
+    // A segment still being built for the first time is left to that build: re-evaluating its
+    // contacts here would announce them as "entered" while the build says they always were.
+    const segments = (await list(workspaceId)).filter((s) => s.lastComputedAt !== null).map(stored);
+    if (listening && (changesSeen.get(workspaceId) ?? 0) === seen) computed.set(workspaceId, segments);
+    return segments;
+  }
+
   async function list(workspaceId: string): Promise<Segment[]> {
     const { rows } = await db.query<Row>(`select * from segments where workspace_id = $1 order by id`, [workspaceId]);
     return rows.map(toSegment);
@@ -72,6 +97,7 @@ export function createSegmentService({ db, clock }: { db: Db; clock: Clock }) {
       await lockSegments(tx, workspaceId, [id]);
       return recomputeSegment(tx, workspaceId, stored(segment), now, segment.lastComputedAt !== null);
     });
+    forget(workspaceId); // built: this process need not wait for the announcement
     const ms = Math.round(performance.now() - started);
     await db.query(`update segments set last_compute_ms = $3 where workspace_id = $1 and id = $2`, [workspaceId, id, ms]);
     // A large change makes the membership table's statistics stale at once; refreshing them now
@@ -123,7 +149,7 @@ export function createSegmentService({ db, clock }: { db: Db; clock: Clock }) {
         if (rowCount === 0) return fail({ code: 'not_found', message: `segment ${id} not found` });
         await tx.query(`delete from segment_memberships where workspace_id = $1 and segment_id = $2`, [workspaceId, id]);
         return ok(true as const);
-      });
+      }).finally(() => forget(workspaceId));
     },
 
     recompute,
@@ -140,9 +166,7 @@ export function createSegmentService({ db, clock }: { db: Db; clock: Clock }) {
     /** Re-evaluates these contacts against every segment, dependencies first; returns the changes. */
     async refreshContacts(workspaceId: string, contactIds: readonly number[]): Promise<MembershipChange[]> {
       if (contactIds.length === 0) return [];
-      // A segment still being built for the first time is left to that build: re-evaluating its
-      // contacts here would announce them as "entered" while the build says they always were.
-      const segments = (await list(workspaceId)).filter((s) => s.lastComputedAt !== null).map(stored);
+      const segments = await computedSegments(workspaceId);
       if (segments.length === 0) return [];
       const now = clock.now();
       const changes: MembershipChange[] = [];
