@@ -40,7 +40,7 @@ export function makeMessages(count: number, users: number, seed = 1): Message[] 
  * the previous answer is in. node:http rather than fetch: it needs half the CPU per request, and
  * on a 2-core machine every cycle the generator spends is taken from the server it measures.
  */
-async function postAll(url: string, writeKey: string, bodies: string[], concurrency: number) {
+export async function postAll(url: string, writeKey: string, bodies: string[], concurrency: number) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const headers = { authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`, 'content-type': 'application/json' };
   const post = (body: string) =>
@@ -119,7 +119,7 @@ async function rawInsert(url: string, schema: string, messages: Message[], batch
  * machine); null where that cannot be read. Rates swing with whatever else the machine runs, CPU
  * per event much less, so the benchmark prints both.
  */
-function cpuSeconds(pids: readonly number[]): number | null {
+export function cpuSeconds(pids: readonly number[]): number | null {
   let total = 0;
   for (const pid of pids) {
     try {

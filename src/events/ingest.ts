@@ -184,18 +184,23 @@ export function createIngestService(
    * merge.
    */
   async function writeTogether(workspaceId: string, group: Pending[]): Promise<Written[]> {
-    const messages: AcceptedMessage[] = [];
-    // Per request: each message's place in `messages`, or -(place + 1) of the message it repeats.
-    const at: number[][] = [];
-    const firstAt = new Map<string, number>();
-    for (const p of group) {
-      at.push(p.messages.map((m) => {
-        const first = group.length > 1 ? firstAt.get(m.messageId) : undefined;
-        if (first !== undefined) return -(first + 1);
-        firstAt.set(m.messageId, messages.length);
-        messages.push(m);
-        return messages.length - 1;
-      }));
+    // Per request: each message's place in `messages`, or -(place + 1) of the message it repeats
+    // (a request alone is its own messages, in place).
+    let messages: AcceptedMessage[] = group[0]!.messages;
+    const at: (number[] | null)[] = [null];
+    if (group.length > 1) {
+      messages = [];
+      at.length = 0;
+      const firstAt = new Map<string, number>();
+      for (const p of group) {
+        at.push(p.messages.map((m) => {
+          const first = firstAt.get(m.messageId);
+          if (first !== undefined) return -(first + 1);
+          firstAt.set(m.messageId, messages.length);
+          messages.push(m);
+          return messages.length - 1;
+        }));
+      }
     }
     const receivedAt = group[0]!.receivedAt;
     const refs = messages.map((m) => ({ userId: m.userId, anonymousId: m.anonymousId, previousId: m.previousId, at: m.occurredAt }));
@@ -214,22 +219,22 @@ export function createIngestService(
       });
     }
     const done = stored;
-    rememberIds(workspaceId, lockIds);
+    rememberIds(workspaceId, lockIds.filter((_, i) => !shared[i]));
     return group.map((p, r) => {
-      const places = at[r]!;
-      const fresh = p.messages.flatMap((m, i) => {
-        const k = places[i]!;
+      const places = at[r];
+      const events: IngestedBatch['events'] = [];
+      const contacts = new Set<number>(merged); // profiles merged away too: they leave their segments
+      const skus: string[] = [];
+      p.messages.forEach((m, i) => {
+        const k = places ? places[i]! : i;
+        const contactId = done.contactIds[k < 0 ? -k - 1 : k]!;
+        contacts.add(contactId);
         const id = k < 0 ? null : done.eventIds[k];
-        return id === null || id === undefined ? [] : [{ m, id, contactId: done.contactIds[k]! }];
+        if (id === null || id === undefined) return;
+        events.push({ id, contactId, type: m.type, name: m.name, occurredAt: m.occurredAt, properties: m.properties });
+        for (const product of m.commerce?.products ?? []) skus.push(product.sku);
       });
-      const batch: IngestedBatch = {
-        workspaceId,
-        // Profiles merged away are included: they leave their segments.
-        contactIds: [...new Set([...places.map((k) => done.contactIds[k < 0 ? -k - 1 : k]!), ...merged])],
-        events: fresh.map(({ m, contactId, id }) => ({ id, contactId, type: m.type, name: m.name, occurredAt: m.occurredAt, properties: m.properties })),
-      };
-      const skus = fresh.flatMap(({ m }) => m.commerce?.products?.map((p) => p.sku) ?? []);
-      return { stored: fresh.length, batch, skus };
+      return { stored: events.length, batch: { workspaceId, contactIds: [...contacts], events }, skus };
     });
   }
 
