@@ -23,14 +23,6 @@ export type IngestOptions = {
   bodyChecked?: boolean;
 };
 
-/**
- * The one path every event takes into Tend: the tracking API, CSV event imports and the demo
- * generator all come through here. A batch is validated message by message (bad ones are reported
- * by index and field, good ones kept), then written in one transaction: identities resolved,
- * events stored once per messageId, profiles, consent, carts and orders updated. That transaction
- * is a single statement, a call of the ingest function (events/store.ts), because on a Postgres
- * server each round trip cost more than the work it carried.
- */
 type Written = { stored: number; batch: IngestedBatch; skus: string[] };
 
 // Cart events that may name no cart: the ingest function then reads the contact's open cart,
@@ -48,6 +40,7 @@ function sharedLocks(known: ReadonlySet<string> | undefined, messages: readonly 
   }
   return lockIds.map((id) => known.has(id) && !exclusive.has(id));
 }
+
 type Pending = { messages: AcceptedMessage[]; receivedAt: Date; resolve: (w: Written) => void; reject: (err: unknown) => void };
 
 export type IngestServiceOptions = {
@@ -57,6 +50,15 @@ export type IngestServiceOptions = {
   groupMessages?: number;
 };
 
+/**
+ * The one path every event takes into Tend: the tracking API, CSV event imports and the demo
+ * generator all come through here. A batch is validated message by message (bad ones are reported
+ * by index and field, good ones kept), then written in one transaction: identities resolved,
+ * events stored once per messageId, profiles, consent, carts and orders updated. That transaction
+ * is a single statement, a call of the ingest function (events/store.ts), because on a Postgres
+ * server each round trip cost more than the work it carried; under load, requests that wait for
+ * the database share one call (see `write`).
+ */
 export function createIngestService(
   { db, clock, workspaces }: { db: Db; clock: Clock; workspaces: WorkspaceService },
   { callsPerWorkspace = 2, groupMessages = 1000 }: IngestServiceOptions = {},
@@ -202,7 +204,7 @@ export function createIngestService(
         }));
       }
     }
-    const receivedAt = group[0]!.receivedAt;
+    const receivedAt = group[0]!.receivedAt; // the group's events count as received with its first request
     const refs = messages.map((m) => ({ userId: m.userId, anonymousId: m.anonymousId, previousId: m.previousId, at: m.occurredAt }));
     const lockIds = identityLockIds(refs);
     const known = knownSkus.get(workspaceId) ?? new Set<string>();

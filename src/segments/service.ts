@@ -137,6 +137,7 @@ export function createSegmentService({ db, clock }: { db: Db; clock: Clock }) {
         [workspaceId, id, input.name, input.description, JSON.stringify(input.rule), deps.value, clock.now()],
       );
       if (rowCount === 0) return fail({ code: 'not_found', message: `segment ${id} not found` });
+      forget(workspaceId);
       await recompute(workspaceId, id);
       return ok((await get(workspaceId, id))!);
     },
