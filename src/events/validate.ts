@@ -45,7 +45,8 @@ const PROFILE_FIELDS = new Set(['email', 'phone', 'timezone', 'consent']);
  * one of the prefixes of the events Tend records itself (contacts/seen.ts) is refused unless
  * `ownMessageIds` says to keep it: an import of exported events brings Tend's own back as they
  * were, a tracking call cannot pass for one. With `bodyChecked` the caller vouches that the
- * message is within the size limit and holds no NUL character (its whole request was).
+ * message is within the size limit and holds no NUL character and no unpaired surrogate (its
+ * whole request did not).
  */
 export function validateMessage(
   raw: unknown,
@@ -61,7 +62,12 @@ export function validateMessage(
     const size = Buffer.byteLength(text);
     if (size > MAX_MESSAGE_BYTES) return bad('', `message is ${size} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes (32 KB)`);
     // PostgreSQL cannot store the NUL character in text or jsonb; say where it is instead of failing the batch.
-    if (text.includes('\\u0000')) return bad(findNul(raw) ?? '', 'contains a NUL character (\\u0000), which cannot be stored');
+    if (text.includes('\\u0000')) return bad(findString(raw, (s) => s.includes('\0')) ?? '', 'contains a NUL character (\\u0000), which cannot be stored');
+    // JSON.stringify writes an unpaired surrogate as an escape (a pair stays as it is): only then look for it.
+    if (SURROGATE_ESCAPE.test(text)) {
+      const at = findString(raw, (s) => !s.isWellFormed());
+      if (at !== null) return bad(at, 'contains an unpaired surrogate (half of a UTF-16 pair, such as \\ud800), which is not valid Unicode and cannot be stored');
+    }
   }
   const input = defaults.type && !('type' in raw) ? { ...raw, type: defaults.type } : raw;
   let m = quickParse(input);
@@ -140,12 +146,16 @@ export function validateMessage(
   }
 }
 
-function findNul(value: unknown, path: string[] = []): string | null {
-  if (typeof value === 'string') return value.includes('\0') ? path.join('.') : null;
+/** An escaped UTF-16 surrogate (\\ud800 to \\udfff) in JSON text. */
+export const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/** The path of the first key or string in `value` that fails `bad`, or null. */
+function findString(value: unknown, bad: (s: string) => boolean, path: string[] = []): string | null {
+  if (typeof value === 'string') return bad(value) ? path.join('.') : null;
   if (typeof value !== 'object' || value === null) return null;
   for (const [k, v] of Object.entries(value)) {
-    if (k.includes('\0')) return [...path, k].join('.');
-    const found = findNul(v, [...path, k]);
+    if (bad(k)) return [...path, k].join('.');
+    const found = findString(v, bad, [...path, k]);
     if (found !== null) return found;
   }
   return null;

@@ -1,13 +1,16 @@
 /**
  * The JSON body parser of Tend's server, and what a route can learn of the body it parsed: its
- * size and whether it holds a NUL character. The tracking API uses those to spare checking each
- * message of a batch again (events/validate.ts): a body within the 32 KB message limit cannot hold
- * a larger message, and JSON can only carry a NUL as the escape \u0000.
+ * size and whether it holds a NUL character or a UTF-16 surrogate. The tracking API uses those to
+ * spare checking each message of a batch again (events/validate.ts): a body within the 32 KB
+ * message limit cannot hold a larger message, and JSON can only carry a NUL or an unpaired
+ * surrogate as an escape (\u0000, \ud800; bytes that are not UTF-8 are read as U+FFFD).
  */
 import type { FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
+import { SURROGATE_ESCAPE } from '../events/validate.ts';
 
-export type JsonBodyFacts = { bytes: number; nul: boolean };
+/** A request body's size, and whether it holds an escaped NUL or an escaped UTF-16 surrogate (half of a pair, perhaps unpaired). */
+export type JsonBodyFacts = { bytes: number; nul: boolean; surrogate: boolean };
 
 // Each request's JSON text, for the few routes that ask what it holds (jsonBodyFacts).
 const texts = new WeakMap<object, string>();
@@ -33,5 +36,5 @@ export function parseJsonBody(request: FastifyRequest, body: string | Buffer, do
 /** What a request's JSON body holds; null when it had none. */
 export function jsonBodyFacts(request: FastifyRequest): JsonBodyFacts | null {
   const text = texts.get(request);
-  return text === undefined ? null : { bytes: Buffer.byteLength(text), nul: text.includes('\\u0000') };
+  return text === undefined ? null : { bytes: Buffer.byteLength(text), nul: text.includes('\\u0000'), surrogate: SURROGATE_ESCAPE.test(text) };
 }

@@ -6,12 +6,12 @@ import { sendProblem, type RouteRegistry } from './routes.ts';
 
 /**
  * Whether every message of the request is known to be within the size limit and free of NUL
- * characters, the whole body being so (with 1 KB to spare for what the server adds, such as the
- * type of a single call).
+ * characters and unpaired surrogates, the whole body being so (with 1 KB to spare for what the
+ * server adds, such as the type of a single call).
  */
 function bodyChecked(request: FastifyRequest): boolean {
   const facts = jsonBodyFacts(request);
-  return facts !== null && facts.bytes <= MAX_MESSAGE_BYTES - 1024 && !facts.nul;
+  return facts !== null && facts.bytes <= MAX_MESSAGE_BYTES - 1024 && !facts.nul && !facts.surrogate;
 }
 
 /**

@@ -174,6 +174,10 @@ for (const target of testDatabases()) {
         ['oversized batch', await post('/v1/batch', ws.writeKey, { batch: Array.from({ length: 30 }, () => ({ type: 'track', userId: 'u', event: 'e', properties: { blob: 'x'.repeat(20_000) } })) }), 413, /limit/],
         ['batch not an array', await post('/v1/batch', ws.writeKey, { batch: 'x' }), 400, /batch/],
         ['NUL character', await post('/v1/track', ws.writeKey, { userId: 'u', event: 'x', properties: { note: 'a\u0000b' } }), 400, /properties\.note|NUL/],
+        // JSON.stringify writes a lone surrogate as the escape \ud800, which Postgres refuses in JSON.
+        ['unpaired surrogate in a property', await post('/v1/track', ws.writeKey, { userId: 'u', event: 'x', properties: { note: 'a\ud800b' } }), 400, /surrogate/],
+        ['unpaired surrogate in a key', await post('/v1/track', ws.writeKey, { userId: 'u', event: 'x', context: { ['k\udc00']: 1 } }), 400, /surrogate/],
+        ['unpaired surrogate in a user id', await post('/v1/track', ws.writeKey, { userId: 'u\ud83d', event: 'x' }), 400, /surrogate/],
         ['bad time zone', await post('/v1/identify', ws.writeKey, { userId: 'u', traits: { timezone: 'Mars/Base' } }), 400, /IANA/],
         ['bad consent', await post('/v1/identify', ws.writeKey, { userId: 'u', traits: { consent: { fax: true } } }), 400, /consent/],
         ['wrong content type', await post('/v1/track', ws.writeKey, 'x=1', { 'content-type': 'application/x-www-form-urlencoded' }), 415, /content type/],
@@ -184,6 +188,16 @@ for (const target of testDatabases()) {
         assert.equal(res.status, status, `${name}: ${JSON.stringify(body)}`);
         assert.match(body.error, pattern, name);
       }
+      // In a batch, the message with the unpaired surrogate is reported by field; the others, a
+      // well-formed pair (an emoji) among them, are stored.
+      const mixed = await post('/v1/batch', ws.writeKey, { batch: [
+        { type: 'track', userId: 'u', event: 'x', messageId: 'sur-1', properties: { note: 'ok \ud83d\ude00' } },
+        { type: 'track', userId: 'u', event: 'x', messageId: 'sur-2', properties: { deep: [{ note: '\udfff' }] } },
+      ] });
+      const mixedBody = (await mixed.json()) as { accepted: number; rejected: { index: number; field: string }[] };
+      assert.equal(mixed.status, 200);
+      assert.equal(mixedBody.accepted, 1);
+      assert.deepEqual(mixedBody.rejected.map((r) => [r.index, r.field]), [[1, 'batch.1.properties.deep.0.note']]);
       const poisoned = await post('/v1/identify', ws.writeKey, '{"userId":"proto","traits":{"__proto__":{"admin":true},"constructor":{"prototype":{"admin":true}},"ok":1}}');
       assert.equal(poisoned.status, 200);
       const p = (await admin(ws.adminToken, '/api/contacts/by-user/proto')).body as unknown as { traits: Record<string, unknown> };
