@@ -65,7 +65,7 @@ export function validateMessage(
     if (text.includes('\\u0000')) return bad(findString(raw, (s) => s.includes('\0')) ?? '', 'contains a NUL character (\\u0000), which cannot be stored');
     // JSON.stringify writes an unpaired surrogate as an escape (a pair stays as it is): only then look for it.
     if (SURROGATE_ESCAPE.test(text)) {
-      const at = findString(raw, (s) => !s.isWellFormed());
+      const at = unpairedSurrogateAt(raw);
       if (at !== null) return bad(at, 'contains an unpaired surrogate (half of a UTF-16 pair, such as \\ud800), which is not valid Unicode and cannot be stored');
     }
   }
@@ -148,6 +148,9 @@ export function validateMessage(
 
 /** An escaped UTF-16 surrogate (\\ud800 to \\udfff) in JSON text. */
 export const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/** The path of the first key or string holding an unpaired surrogate, or null. */
+export const unpairedSurrogateAt = (value: unknown): string | null => findString(value, (s) => !s.isWellFormed());
 
 /** The path of the first key or string in `value` that fails `bad`, or null. */
 function findString(value: unknown, bad: (s: string) => boolean, path: string[] = []): string | null {

@@ -55,7 +55,8 @@ export async function buildServer(tend: Tend, options: ServerOptions = {}, plugi
       return reply.code(415).send({ error: `unsupported content type ${request.headers['content-type'] ?? '(none)'}; send application/json`, code: 'invalid' });
     }
     const message = error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'the request body is empty' : error instanceof SyntaxError || /JSON/i.test(error.message) ? `malformed JSON: ${error.message}` : error.message;
-    return reply.code(status).send({ error: message, code: 'invalid' });
+    const field = (error as { field?: unknown }).field;
+    return reply.code(status).send({ error: message, code: 'invalid', ...(typeof field === 'string' ? { field } : {}) });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}`, code: 'not_found' }));
 

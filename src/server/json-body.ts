@@ -7,7 +7,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
-import { SURROGATE_ESCAPE } from '../events/validate.ts';
+import { SURROGATE_ESCAPE, unpairedSurrogateAt } from '../events/validate.ts';
 
 /** A request body's size, and whether it holds an escaped NUL or an escaped UTF-16 surrogate (half of a pair, perhaps unpaired). */
 export type JsonBodyFacts = { bytes: number; nul: boolean; surrogate: boolean };
@@ -28,6 +28,15 @@ export function parseJsonBody(request: FastifyRequest, body: string | Buffer, do
     value = sjson.parse(text, null, { protoAction: 'remove', constructorAction: 'remove' });
   } catch (err) {
     return done(Object.assign(new Error(`malformed JSON: ${(err as Error).message}`), { statusCode: 400 }));
+  }
+  // Text that is not valid Unicode cannot be stored: refused here, naming where it is, except by
+  // the tracking API, which refuses only the messages holding it and keeps the rest of a batch.
+  if (SURROGATE_ESCAPE.test(text) && !request.url.startsWith('/v1/')) {
+    const at = unpairedSurrogateAt(value);
+    if (at !== null) {
+      const field = at === '' ? 'body' : `body.${at}`;
+      return done(Object.assign(new Error(`${field} contains an unpaired surrogate (half of a UTF-16 pair, such as \\ud800), which is not valid Unicode`), { statusCode: 400, field }));
+    }
   }
   texts.set(request, text);
   done(null, value);

@@ -42,6 +42,11 @@ for (const target of testDatabases()) {
       assert.equal(r.body.field, 'body.emailPolicy');
       r = await call(ws.adminToken, '/api/workspace/settings', { method: 'PATCH', body: '{"emailPolicy": ' });
       assert.equal(r.status, 400);
+      // Text that is not valid Unicode (an unpaired surrogate) is refused by field, on any route.
+      r = await call(ws.adminToken, '/api/segments', { method: 'POST', body: JSON.stringify({ name: 'bad \ud800', rule: { type: 'random', percent: 10 } }) });
+      assert.equal(r.status, 400);
+      assert.equal(r.body.field, 'body.name');
+      assert.match(r.body.error as string, /unpaired surrogate/);
       r = await call(ws.adminToken, '/api/workspace/settings', { method: 'PATCH', body: JSON.stringify({ emailPolicy: 'reject' }) });
       assert.equal(r.status, 200);
       assert.equal((r.body.settings as { emailPolicy: string }).emailPolicy, 'reject');
