@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDatabases } from './helpers/db.ts';
-import { jsonbArray, migrate, sqlLiteral, textArray, timestamptzArray, type Db } from '../src/db/index.ts';
+import { boolArray, jsonbArray, migrate, sqlLiteral, textArray, timestamptzArray, type Db } from '../src/db/index.ts';
 import { EventEmitter } from 'node:events';
 import { readCopyBinary } from '../src/db/copy-binary.ts';
 import { copyOut } from '../src/db/copy-out.ts';
@@ -32,10 +32,12 @@ for (const target of testDatabases()) {
       const texts = ['plain', null, 'quote " backslash \\ comma , braces {} NULL', '', 'ünïcødé ✓ 𝄞', undefined, 'NULL'];
       const json = [JSON.stringify({ a: 'x"y\\z', n: [1, 2.5, null], u: 'é𝄞' }), null, '[]', '"NULL"', JSON.stringify({ deep: { k: '{}' } })];
       const dates = [new Date('2026-10-01T12:34:56.789Z'), null, new Date('1969-07-20T20:17:40Z'), new Date('2000-01-01T00:00:00Z')];
-      const { rows } = await db.query<{ t: (string | null)[]; j: unknown[]; d: (Date | null)[]; n: number; e: number }>(
-        `select $1::text[] as t, $2::jsonb[] as j, $3::timestamptz[] as d, cardinality($1::text[]) as n, cardinality($4::text[]) as e`,
-        [textArray(texts), jsonbArray(json), timestamptzArray(dates), textArray([])],
+      const flags = [true, null, false];
+      const { rows } = await db.query<{ t: (string | null)[]; j: unknown[]; d: (Date | null)[]; b: (boolean | null)[]; n: number; e: number }>(
+        `select $1::text[] as t, $2::jsonb[] as j, $3::timestamptz[] as d, $5::boolean[] as b, cardinality($1::text[]) as n, cardinality($4::text[]) as e`,
+        [textArray(texts), jsonbArray(json), timestamptzArray(dates), textArray([]), boolArray(flags)],
       );
+      assert.deepEqual(rows[0]!.b, flags);
       assert.deepEqual(rows[0]!.t, texts.map((t) => t ?? null));
       assert.deepEqual(rows[0]!.j, json.map((j) => (j === null ? null : JSON.parse(j))));
       assert.deepEqual(rows[0]!.d, dates);
