@@ -19,6 +19,9 @@ const toSegment = (r: Row): Segment => ({
 });
 const stored = (s: Segment): StoredSegment => ({ id: s.id, name: s.name, rule: s.rule, dependsOn: s.dependsOn, lastComputedAt: s.lastComputedAt });
 
+// How long a process keeps a workspace's segments at most without hearing of a change.
+const KEEP_SEGMENTS_MS = 10_000;
+
 /**
  * Segments: saved rules with their membership. Membership is kept current two ways that must
  * agree: `refreshContacts` re-evaluates the contacts a batch of events touched (contact mode),
@@ -34,8 +37,9 @@ export function createSegmentService({ db, clock }: { db: Db; clock: Clock }) {
   // The computed segments of each workspace, as refreshContacts (run after every ingested batch)
   // needs them: kept until a change is announced on tend_segments (migration 0028's trigger, from
   // any connection of any process) or made here, so a batch costs no query when nothing changed.
-  // A list read while a change was announced is not kept.
-  const computed = new Map<string, StoredSegment[]>();
+  // A list read while a change was announced is not kept, and none is kept longer than
+  // KEEP_SEGMENTS_MS: behind a pooler in transaction mode (PgBouncer) announcements do not arrive.
+  const computed = new Map<string, { segments: StoredSegment[]; until: number }>();
   const changesSeen = new Map<string, number>();
   const forget = (workspaceId: string) => {
     changesSeen.set(workspaceId, (changesSeen.get(workspaceId) ?? 0) + 1);
@@ -46,13 +50,13 @@ export function createSegmentService({ db, clock }: { db: Db; clock: Clock }) {
 
   async function computedSegments(workspaceId: string): Promise<StoredSegment[]> {
     const kept = computed.get(workspaceId);
-    if (kept) return kept;
+    if (kept && kept.until > Date.now()) return kept.segments;
     const listening = await watch();
     const seen = changesSeen.get(workspaceId) ?? 0;
     // A segment still being built for the first time is left to that build: re-evaluating its
     // contacts here would announce them as "entered" while the build says they always were.
     const segments = (await list(workspaceId)).filter((s) => s.lastComputedAt !== null).map(stored);
-    if (listening && (changesSeen.get(workspaceId) ?? 0) === seen) computed.set(workspaceId, segments);
+    if (listening && (changesSeen.get(workspaceId) ?? 0) === seen) computed.set(workspaceId, { segments, until: Date.now() + KEEP_SEGMENTS_MS });
     return segments;
   }
 
