@@ -261,6 +261,7 @@ for (const target of testDatabases()) {
         ingest.ingest(ws, [{ type: 'track', userId: 'f4', event: 'Clicked', messageId: 'f-4' }]),
       ]);
       assert.deepEqual(failing.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      assert.ok(calls > 4, `the failing group was retried request by request (${calls} calls)`);
       const stored = await tend.db.query<{ message_id: string }>(`select message_id from events where workspace_id = $1 and message_id like 'f-%' order by 1`, [ws]);
       assert.deepEqual(stored.rows.map((r) => r.message_id), ['f-1', 'f-2', 'f-4']);
     });
