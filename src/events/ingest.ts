@@ -41,6 +41,19 @@ function sharedLocks(known: ReadonlySet<string> | undefined, messages: readonly 
   return lockIds.map((id) => known.has(id) && !exclusive.has(id));
 }
 
+// Workspaces whose skus and identities a process remembers at once; beyond, it starts afresh.
+const REMEMBERED_WORKSPACES = 1_000;
+
+/** Adds `values` to a workspace's set in `memory`: a set past `limit`, or the whole memory past REMEMBERED_WORKSPACES, is forgotten first. */
+function remember(memory: Map<string, Set<string>>, workspaceId: string, values: readonly string[], limit: number): void {
+  let set = memory.get(workspaceId);
+  if (!set || set.size > limit) {
+    if (!set && memory.size >= REMEMBERED_WORKSPACES) memory.clear();
+    memory.set(workspaceId, (set = new Set()));
+  }
+  for (const v of values) set.add(v);
+}
+
 type Pending = { messages: AcceptedMessage[]; receivedAt: Date; resolve: (w: Written) => void; reject: (err: unknown) => void };
 
 export type IngestServiceOptions = {
@@ -68,20 +81,12 @@ export function createIngestService(
   // Skus known to be in the catalog (per workspace), so product views do not re-insert them.
   // Filled only after a commit; bounded, and simply forgotten when full.
   const knownSkus = new Map<string, Set<string>>();
-  const rememberSkus = (workspaceId: string, skus: string[]) => {
-    let set = knownSkus.get(workspaceId);
-    if (!set || set.size > 100_000) knownSkus.set(workspaceId, (set = new Set()));
-    for (const sku of skus) set.add(sku);
-  };
+  const rememberSkus = (workspaceId: string, skus: string[]) => remember(knownSkus, workspaceId, skus, 100_000);
   // Identities (user, anonymous and previous ids) seen to resolve, per workspace: the ingest
   // function needs only a shared lock on them. A hint, never trusted for the result: an id that
   // turns out to need creating sends its batch the way of merges. Bounded like knownSkus.
   const knownIds = new Map<string, Set<string>>();
-  const rememberIds = (workspaceId: string, ids: readonly string[]) => {
-    let set = knownIds.get(workspaceId);
-    if (!set || set.size > 200_000) knownIds.set(workspaceId, (set = new Set()));
-    for (const id of ids) set.add(id);
-  };
+  const rememberIds = (workspaceId: string, ids: readonly string[]) => remember(knownIds, workspaceId, ids, 200_000);
 
   async function settingsOf(workspaceId: string): Promise<WorkspaceSettings> {
     const hit = settingsCache.get(workspaceId);
