@@ -67,13 +67,13 @@ class CopyOut {
       if (this.remaining === 0) {
         // A message starts: its type byte and four bytes of length (which counts itself), read
         // in place unless the chunk cuts them.
+        const start = at;
+        const cut = this.headerBytes > 0 || chunk.length - at < 5;
         let code: number;
         let length: number;
-        if (this.headerBytes === 0 && chunk.length - at >= 5) {
+        if (!cut) {
           code = chunk[at]!;
           length = chunk.readUInt32BE(at + 1);
-          // An error, or anything else the copy does not send: the client reads it, from its start.
-          if (code !== COPY_DONE && !WITHIN_COPY.has(code)) return this.handBack(chunk.subarray(at));
           at += 5;
         } else {
           while (this.headerBytes < 5 && at < chunk.length) this.header[this.headerBytes++] = chunk[at++]!;
@@ -81,9 +81,10 @@ class CopyOut {
           this.headerBytes = 0;
           code = this.header[0]!;
           length = this.header.readUInt32BE(1);
-          if (code !== COPY_DONE && !WITHIN_COPY.has(code)) return this.handBack(Buffer.concat([this.header, chunk.subarray(at)]));
         }
         if (code === COPY_DONE) return this.handBack(chunk.subarray(at));
+        // An error, or anything else the copy does not send: the client reads it, from its start.
+        if (!WITHIN_COPY.has(code)) return this.handBack(cut ? Buffer.concat([this.header, chunk.subarray(at)]) : chunk.subarray(start));
         this.code = code;
         this.remaining = length - 4;
         continue;
