@@ -116,21 +116,22 @@ function reusable(contacts: ContactsPage, stored: StoredScores, versions: OrderV
 function union(a: CustomersPage, b: CustomersPage): CustomersPage {
   if (b.n === 0) return a;
   if (a.n === 0) return b;
-  const out: CustomersPage = { id: [], x: [], first_day: [], last_day: [], last_gap: [], repeat_spend: [], spend: [], n: a.n + b.n, last_id: null };
+  const n = a.n + b.n;
+  const c = columns(CUSTOMER_COLUMNS, n) as Record<(typeof CUSTOMER_COLUMNS)[number], number[]>;
   let i = 0;
   let j = 0;
-  while (i < a.n || j < b.n) {
+  for (let o = 0; o < n; o++) {
     const from = j >= b.n || (i < a.n && a.id[i]! < b.id[j]!) ? a : b;
     const at = from === a ? i++ : j++;
-    out.id.push(from.id[at]!);
-    out.x.push(from.x[at]!);
-    out.first_day.push(from.first_day[at]!);
-    out.last_day.push(from.last_day[at]!);
-    out.last_gap.push(from.last_gap[at]!);
-    out.repeat_spend.push(from.repeat_spend[at]!);
-    out.spend.push(from.spend[at]!);
+    c.id[o] = from.id[at]!;
+    c.x[o] = from.x[at]!;
+    c.first_day[o] = from.first_day[at]!;
+    c.last_day[o] = from.last_day[at]!;
+    c.last_gap[o] = from.last_gap[at]!;
+    c.repeat_spend[o] = from.repeat_spend[at]!;
+    c.spend[o] = from.spend[at]!;
   }
-  return out;
+  return { ...c, n, last_id: null };
 }
 
 /**
