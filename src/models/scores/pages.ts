@@ -194,15 +194,19 @@ export async function readRescoreContacts(db: Queryable, workspaceId: string, as
   return { page: merge(parseContactsPage(contacts.rows[0]!), parseCustomersPage(customers.rows[0]!), versions), stored };
 }
 
+/** The page's `i`th contact as a scoring input, written into `out` (which a scoring loop reuses). */
+export function inputAt(page: ScorePage, i: number, out: CustomerInput): CustomerInput {
+  out.contactId = page.id[i]!;
+  out.x = page.x[i] ?? null;
+  out.firstDay = page.first_day[i] ?? null;
+  out.lastDay = page.last_day[i] ?? null;
+  out.lastGap = page.last_gap[i] ?? null;
+  out.repeatSpend = page.repeat_spend[i] ?? null;
+  out.spend = page.spend[i] ?? null;
+  return out;
+}
+
 /** The page's contacts as scoring inputs. */
 export function inputsOf(page: ScorePage): CustomerInput[] {
-  return page.id.map((contactId, i) => ({
-    contactId,
-    x: page.x[i] ?? null,
-    firstDay: page.first_day[i] ?? null,
-    lastDay: page.last_day[i] ?? null,
-    lastGap: page.last_gap[i] ?? null,
-    repeatSpend: page.repeat_spend[i] ?? null,
-    spend: page.spend[i] ?? null,
-  }));
+  return page.id.map((_, i) => inputAt(page, i, { contactId: 0, x: null, firstDay: null, lastDay: null, lastGap: null, repeatSpend: null, spend: null }));
 }

@@ -13,6 +13,7 @@ import { CopyBinaryWriter } from '../../db/copy-binary.ts';
 import { categoryCode, codeOf, fingerprint, nextOrderMoved } from './changes.ts';
 import { blankScore, type CustomerInput, type CustomerScore, type Scorer } from './score.ts';
 import type { ScorePage } from './sql/score-page.ts';
+import { inputAt } from './pages.ts';
 import { churnBands, lifecycleStages, rfmCells } from './schema.ts';
 import type { StoredScores } from './sql/stored-scores.ts';
 import { applyScoresSql, batchTarget, createBatchSql, deleteScoresSql, scoresTarget, type ApplyScoresResult } from './sql/write-scores.ts';
@@ -69,14 +70,7 @@ export function scoreChanges(page: ScorePage, score: Scorer, stored: StoredScore
   const s = blankScore();
   let k = 0;
   for (let i = 0; i < page.id.length; i++) {
-    input.contactId = page.id[i]!;
-    input.x = page.x[i] ?? null;
-    input.firstDay = page.first_day[i] ?? null;
-    input.lastDay = page.last_day[i] ?? null;
-    input.lastGap = page.last_gap[i] ?? null;
-    input.repeatSpend = page.repeat_spend[i] ?? null;
-    input.spend = page.spend[i] ?? null;
-    score.into(input, s);
+    score.into(inputAt(page, i, input), s);
     if (s.frequency !== null) batch.customers++;
     const version = page.orders_version[i] ?? null;
     while (k < stored.id.length && stored.id[k]! < s.contactId) batch.gone.push(stored.id[k++]!);
