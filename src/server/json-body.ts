@@ -31,7 +31,7 @@ export function parseJsonBody(request: FastifyRequest, body: string | Buffer, do
   }
   // Text that is not valid Unicode cannot be stored: refused here, naming where it is, except by
   // the tracking API, which refuses only the messages holding it and keeps the rest of a batch.
-  if (SURROGATE_ESCAPE.test(text) && !request.url.startsWith('/v1/')) {
+  if (!request.url.startsWith('/v1/') && SURROGATE_ESCAPE.test(text)) {
     const at = unpairedSurrogateAt(value);
     if (at !== null) {
       const field = at === '' ? 'body' : `body.${at}`;
