@@ -176,6 +176,46 @@ for (const target of testDatabases()) {
       assertWithinTolerance(await stored(), await fresh());
     });
 
+    const mark = async () => (await tend.db.query<{ mark: string | null }>(`select snapshot_xmin::text as mark from score_runs where workspace_id = $1`, [ws])).rows[0]!.mark;
+    const aCustomer = async () => (await tend.db.query<{ id: number }>(`select contact_id as id from customer_order_versions where workspace_id = $1 order by contact_id limit 1`, [ws])).rows[0]!.id;
+
+    it('reads only the order versions bumped since the last run began, and every version when that run recorded no mark', async () => {
+      await tend.models.score(ws);
+      assert.notEqual(await mark(), null, 'a run records the mark it began at');
+      // A version moved by something other than the orders' trigger: no transaction is recorded with
+      // it, so only a run that reads every version sees it.
+      await tend.db.query(`update customer_order_versions set version = version + 1 where workspace_id = $1 and contact_id = $2`, [ws, await aCustomer()]);
+      assert.equal((await tend.models.score(ws)).aggregated, 0, 'with a mark, only the versions bumped since it are read');
+      await tend.db.query(`update score_runs set snapshot_xmin = null where workspace_id = $1`, [ws]);
+      assert.equal((await tend.models.score(ws)).aggregated, 1, 'without one, every version is read');
+      assert.equal((await tend.models.score(ws)).aggregated, 0, 'and the row is stored with it');
+    });
+
+    it('records no mark when a row it rewrites was written meanwhile by a later scoring', async () => {
+      const id = await aCustomer();
+      // Scored later than this run (as after an order), with a fingerprint this run will not match.
+      await tend.db.query(`update contact_scores set fingerprint = 0, scored_at = $3 where workspace_id = $1 and contact_id = $2`, [ws, id, new Date(clock.now().getTime() + DAY_MS)]);
+      const run = await tend.models.score(ws);
+      assert.deepEqual([run.written, run.superseded], [0, 1]);
+      assert.equal(await mark(), null, 'the next run reads every version');
+      clock.advance(2 * DAY_MS);
+      assert.ok((await tend.models.score(ws)).written > 0);
+      assert.notEqual(await mark(), null);
+      assert.notEqual((await stored()).get(id)!.fingerprint, 0, 'the row is rewritten once the run is the later one');
+    });
+
+    if (target.name === 'server') {
+      it('counts the orders of a transaction that was still open when the last run began', async () => {
+        const id = await aCustomer();
+        await tend.db.transaction(async (tx) => {
+          await tx.query(`insert into orders (workspace_id, order_id, contact_id, total, ordered_at, created_at, updated_at) values ($1, 'open-during-run', $2, 99, $3, $3, $3)`, [ws, id, clock.now()]);
+          await tend.models.score(ws); // on other connections: the order is not there yet
+        });
+        assert.equal((await tend.models.score(ws)).aggregated, 1);
+        await assertSummariesHold();
+      });
+    }
+
     it('rewrites a row stored before fingerprints once, announcing what it changed from', async () => {
       const rows = await stored();
       const [id, row] = [...rows].find(([, r]) => r.lifecycle_stage !== 'active' && r.rfm_cell !== 'Lost' && r.churn_band !== null && r.churn_band !== 'very_high')!;
@@ -227,7 +267,7 @@ for (const target of testDatabases()) {
       const asOf = utcDate(clock.now());
       const score = createScorer({ asOf, fit: await latestFit(tend.db, ws), settings: await loadSettings(tend.db, ws) });
       const first = Math.min(...(await stored()).keys());
-      const readPage = () => readRescorePage(tend.db, ws, asOf, first - 1, 200, Number.MAX_SAFE_INTEGER, { kind: 'stored', orderedSince: new Set() });
+      const readPage = () => readRescorePage(tend.db, ws, asOf, first - 1, 200, Number.MAX_SAFE_INTEGER, { kind: 'stored', orderedSince: new Set(), changed: null });
       const { page, stored: read } = await readPage();
       const batch = scoreChanges(page, score, read, dayOf(asOf));
       assert.ok(batch.count > 0, `a week later ${batch.count} of ${page.id.length} rows changed`);

@@ -68,8 +68,11 @@ const noneStored: StoredScores = {
  * How a rescoring gets the order summaries: `aggregate` every contact's orders, or reuse the
  * `stored` summaries where they hold, aggregating only the contacts whose orders changed and
  * those in `orderedSince` (contacts with an order on a day after the stored summaries' as-of day).
+ * Whose orders changed, the order versions say: those bumped since the last full run (`changed`,
+ * sorted by contact id) with everybody else's version the stored one (scorer.ts, inputsPlan says
+ * why that holds), or, when `changed` is null, every contact's version as read page by page.
  */
-export type InputsPlan = { kind: 'aggregate' } | { kind: 'stored'; orderedSince: ReadonlySet<number> };
+export type InputsPlan = { kind: 'aggregate' } | { kind: 'stored'; orderedSince: ReadonlySet<number>; changed: OrderVersions | null };
 
 /**
  * The customers among `contacts` whose orders must be aggregated, and the others' stored order
@@ -110,6 +113,47 @@ function reusable(contacts: ContactsPage, stored: StoredScores, versions: OrderV
   }
   cut(c, n);
   return { aggregate, kept: { ...(c as Record<(typeof CUSTOMER_COLUMNS)[number], number[]>), n, last_id: null } };
+}
+
+/**
+ * The order versions of the contacts with ids in (after, upTo], without reading them: the
+ * `changed` ones (sorted by id), and for everybody else the version stored with their scores.
+ */
+function versionsSince(stored: StoredScores, changed: OrderVersions, after: number, upTo: number): OrderVersions {
+  let j = firstAbove(changed.id, after);
+  const end = firstAbove(changed.id, upTo);
+  const out = columns(['id', 'version'] as const, stored.id.length + end - j) as OrderVersions;
+  let n = 0;
+  let k = 0;
+  while (k < stored.id.length || j < end) {
+    const next = j < end ? changed.id[j]! : Infinity;
+    const id = k < stored.id.length ? stored.id[k]! : Infinity;
+    if (next <= id) {
+      out.id[n] = next;
+      out.version[n++] = changed.version[j++]!;
+      if (next === id) k++;
+    } else {
+      const version = stored.orders_version[k++] ?? null;
+      if (version !== null) {
+        out.id[n] = id;
+        out.version[n++] = version;
+      }
+    }
+  }
+  cut(out, n);
+  return out;
+}
+
+/** The index of the first id above `id` in ascending `ids`. */
+function firstAbove(ids: readonly number[], id: number): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid]! <= id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Two pages of customers, each sorted by id and with no id in both, as one. */
@@ -171,8 +215,14 @@ export async function readRescorePage(
   const contacts = await copyContactsPage(db, workspaceId, after, upTo, limit);
   if (contacts.n === 0) return { page: merge(contacts, noCustomers), stored: noneStored, aggregated: 0 };
   // The versions before the orders: a summary aggregated after reading a version holds every
-  // order written before that version (the versions' trigger bumps them with the order).
-  const [stored, versions] = await Promise.all([readStoredRange(db, workspaceId, after, contacts.last_id!), readOrderVersions(db, workspaceId, { after, upTo: contacts.last_id! })]);
+  // order written before that version (the versions' trigger bumps them with the order). Those
+  // of a plan's `changed` were read as the run began.
+  const changed = plan.kind === 'stored' ? plan.changed : null;
+  const [stored, read] = await Promise.all([
+    readStoredRange(db, workspaceId, after, contacts.last_id!),
+    changed ? null : readOrderVersions(db, workspaceId, { after, upTo: contacts.last_id! }),
+  ]);
+  const versions = read ?? versionsSince(stored, changed!, after, contacts.last_id!);
   if (plan.kind === 'aggregate') {
     const customers = parseCustomersPage((await db.query<CustomersPageRow>(customersPageSql, [workspaceId, asOf, after, contacts.last_id, limit])).rows[0]!);
     return { page: merge(contacts, customers, versions), stored, aggregated: customers.n };

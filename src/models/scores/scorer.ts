@@ -12,7 +12,7 @@ import { createScorer, type Scorer } from './score.ts';
 import type { ModelSettings, StoredFit } from './schema.ts';
 import { readRescoreContacts, readRescorePage, type InputsPlan } from './pages.ts';
 import { parseNumbers } from './sql/arrays.ts';
-import { orderedBetweenSql } from './sql/customer-days.ts';
+import { orderedBetweenSql, snapshotXminSql, versionsChangedSinceSql, type OrderVersions } from './sql/customer-days.ts';
 import type { ScorePage } from './sql/score-page.ts';
 import type { StoredScores } from './sql/stored-scores.ts';
 import { deleteScoresAfterSql, lowerRunAsOfSql, recordRunSql, type ApplyScoresResult } from './sql/write-scores.ts';
@@ -30,6 +30,8 @@ export type ScoreRunResult = {
   written: number;
   /** Contacts whose stored scores stand: nothing moved beyond its tolerance. */
   unchanged: number;
+  /** Changed rows left to a writer that rescored the same contacts meanwhile (after an order, or another run). */
+  superseded: number;
   rfmChanges: number;
   churnChanges: number;
   stageChanges: number;
@@ -40,7 +42,7 @@ export type ScoreRunResult = {
 };
 
 function emptyResult(): ScoreRunResult {
-  return { scored: 0, customers: 0, aggregated: 0, written: 0, unchanged: 0, rfmChanges: 0, churnChanges: 0, stageChanges: 0, contacts: [], timings: { readMs: 0, computeMs: 0, writeMs: 0, totalMs: 0 } };
+  return { scored: 0, customers: 0, aggregated: 0, written: 0, unchanged: 0, superseded: 0, rfmChanges: 0, churnChanges: 0, stageChanges: 0, contacts: [], timings: { readMs: 0, computeMs: 0, writeMs: 0, totalMs: 0 } };
 }
 
 function add(result: ScoreRunResult, batch: ScoreBatch, w: ApplyScoresResult): void {
@@ -48,6 +50,7 @@ function add(result: ScoreRunResult, batch: ScoreBatch, w: ApplyScoresResult): v
   result.customers += batch.customers;
   result.written += w.written;
   result.unchanged += batch.unchanged;
+  result.superseded += batch.count - w.written;
   result.rfmChanges += w.rfm_changes;
   result.churnChanges += w.churn_changes;
   result.stageChanges += w.stage_changes;
@@ -67,17 +70,24 @@ export async function scoreWorkspace(
   const started = performance.now();
   const score = createScorer({ asOf: options.asOf, fit: ctx.fit, settings: ctx.settings });
   const result = emptyResult();
+  // The mark first: everything the run reads is read after it (inputsPlan says what it is for).
+  const mark = (await db.query<{ xmin: string }>(snapshotXminSql)).rows[0]!.xmin;
   const plan = await inputsPlan(db, workspaceId, options.asOf, options.scoredAt);
   const ranges = await contactRanges(db, workspaceId, Math.max(1, options.parallel ?? 1));
   await Promise.all(ranges.map((range) => scoreRange(db, workspaceId, range, score, plan, result, options)));
   const last = ranges.length > 0 ? ranges[ranges.length - 1]!.upTo : 0;
   await db.query(deleteScoresAfterSql, [workspaceId, last]);
-  await db.query(recordRunSql, [workspaceId, options.asOf, options.scoredAt]);
+  // A run that left rows to another writer records no mark (inputsPlan says why).
+  await db.query(recordRunSql, [workspaceId, options.asOf, options.scoredAt, result.superseded === 0 ? mark : null]);
   result.timings.totalMs = performance.now() - started;
   return result;
 }
 
-/** Beyond this many contacts with orders since the last run, aggregating everybody costs less than picking them out. */
+/**
+ * Beyond this many contacts with orders since the last run (on a new day, or written since its
+ * mark), aggregating everybody, or reading everybody's order version, costs less than picking
+ * them out.
+ */
 const MAX_ORDERED_SINCE = 100_000;
 
 /**
@@ -88,17 +98,42 @@ const MAX_ORDERED_SINCE = 100_000;
  * a day in between. A run as of an earlier day (a back-test) or of a day before today aggregates
  * everybody, and first lowers the recorded as-of day, so that should it stop half-way, the next
  * run knows that some summaries are as of that earlier day.
+ *
+ * Whose orders were written since is known without reading everybody's order version (0029).
+ * Each full run records a mark, the oldest transaction running when it began; the next run reads
+ * only the versions bumped by a transaction at or above it (`changed`), and takes everybody
+ * else's to be the one stored with their scores. That holds because:
+ * - a transaction below the mark had finished before the run read anything, so the run saw its
+ *   orders; and it rewrote the row of every contact whose version had moved since the row was
+ *   written (the run before had marked it changed, or, for the first run with a mark, read every
+ *   version), with the version it read and a summary aggregated after reading it;
+ * - that rewrite moved the row, so a writer that read the row before it (a contact rescored after
+ *   an order, with an older summary) finds it gone and leaves it (sql/write-scores.ts);
+ * - a run whose own rewrite found its row gone (`superseded`: someone else wrote it after the
+ *   run's read) cannot tell whether what that writer stored is as recent, and records no mark:
+ *   the next run then reads every version, as the first run did.
+ * A version bumped above the mark is read by the next run, whose stored version then differs.
  */
 async function inputsPlan(db: Db, workspaceId: string, asOf: string, scoredAt: Date): Promise<InputsPlan> {
-  const { rows } = await db.query<{ as_of: string }>(`select as_of::text as as_of from score_runs where workspace_id = $1`, [workspaceId]);
+  const { rows } = await db.query<{ as_of: string; mark: string | null }>(
+    `select as_of::text as as_of, snapshot_xmin::text as mark from score_runs where workspace_id = $1`, [workspaceId],
+  );
   const last = rows[0]?.as_of;
   if (last !== undefined && last <= asOf && asOf >= utcDate(scoredAt)) {
     const ids = await db.query<{ id: string }>(orderedBetweenSql, [workspaceId, last, asOf, MAX_ORDERED_SINCE + 1]);
     const orderedSince = new Set(parseNumbers(ids.rows[0]!.id) as number[]);
-    if (orderedSince.size <= MAX_ORDERED_SINCE) return { kind: 'stored', orderedSince };
+    if (orderedSince.size <= MAX_ORDERED_SINCE) return { kind: 'stored', orderedSince, changed: await changedSince(db, workspaceId, rows[0]!.mark) };
   }
   await db.query(lowerRunAsOfSql, [workspaceId, asOf]);
   return { kind: 'aggregate' };
+}
+
+/** The order versions bumped at or above a mark (sorted by contact id); null without a mark or when there are too many. */
+async function changedSince(db: Db, workspaceId: string, mark: string | null): Promise<OrderVersions | null> {
+  if (mark === null) return null;
+  const { rows } = await db.query<{ id: string; version: string }>(versionsChangedSinceSql, [workspaceId, mark, MAX_ORDERED_SINCE + 1]);
+  const id = parseNumbers(rows[0]!.id) as number[];
+  return id.length > MAX_ORDERED_SINCE ? null : { id, version: parseNumbers(rows[0]!.version) as number[] };
 }
 
 type Rescore = { page: ScorePage; stored: StoredScores; aggregated: number };

@@ -99,6 +99,22 @@ export async function readOrderVersions(q: Queryable, workspaceId: string, conta
 }
 
 /**
+ * A full run's mark: the oldest transaction still running when the run begins (the xmin of a
+ * snapshot taken then, as text). Every transaction below it had finished before the run read
+ * anything (0029).
+ */
+export const snapshotXminSql = `select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`;
+
+/**
+ * The order versions bumped by a transaction at or above a run's mark (`$2`, 0029), at most `$3`
+ * of them, sorted by contact id (`$1` workspace): the contacts whose orders may have changed since
+ * that run read them. One pass over the workspace's versions, once per run.
+ */
+export const versionsChangedSinceSql = `
+  select coalesce(array_agg(contact_id order by contact_id), '{}')::text as id, coalesce(array_agg(version order by contact_id), '{}')::text as version
+    from (select contact_id, version from customer_order_versions where workspace_id = $1 and changed_xid >= $2::xid8 limit $3) v`;
+
+/**
  * Contacts with an order on a UTC day in ($2, $3] (`$1` workspace), at most `$4` of them: orders
  * that a summary stored as of day $2 left out but a scoring as of $3 counts. Read through the
  * (workspace, ordered_at) index.

@@ -129,10 +129,15 @@ export const deleteScoresAfterSql = `delete from contact_scores where workspace_
 /** Removes the scores of the given contacts. */
 export const deleteScoresSql = `delete from contact_scores where workspace_id = $1 and contact_id = any($2::bigint[])`;
 
-/** Records a full run's as-of day and time (`$1` workspace, `$2` as-of day, `$3` scoring time), unless a later run did. */
+/**
+ * Records a full run's as-of day, time and mark (`$1` workspace, `$2` as-of day, `$3` scoring
+ * time, `$4` the mark taken as it began: sql/customer-days.ts, snapshotXminSql), unless a later
+ * run did.
+ */
 export const recordRunSql = `
-  insert into score_runs as r (workspace_id, as_of, scored_at) values ($1, $2::date, $3)
-  on conflict (workspace_id) do update set as_of = excluded.as_of, scored_at = excluded.scored_at where r.scored_at <= excluded.scored_at`;
+  insert into score_runs as r (workspace_id, as_of, scored_at, snapshot_xmin) values ($1, $2::date, $3, $4::xid8)
+  on conflict (workspace_id) do update set as_of = excluded.as_of, scored_at = excluded.scored_at, snapshot_xmin = excluded.snapshot_xmin
+  where r.scored_at <= excluded.scored_at`;
 
 /**
  * Before a run that aggregates every contact's orders as of `$2`: the recorded as-of day goes no
