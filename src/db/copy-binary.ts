@@ -67,7 +67,7 @@ export class CopyBinaryWriter {
     return this;
   }
 
-  /** Text, as its UTF-8 bytes (encode once what repeats: Buffer.from(text)). */
+  /** Text, as its UTF-8 bytes (encode once what repeats: Buffer.from(text)); or a bytea's bytes. */
   text(bytes: Uint8Array | null): this {
     if (bytes === null) return this.null();
     this.at = this.buf.writeInt32BE(bytes.length, this.at);
@@ -116,11 +116,12 @@ export class CopyBinaryWriter {
 
 /**
  * How to read a column of {@link readCopyBinary}: an integer (int2, int4 or int8, by its length;
- * a boolean as 1 or 0), a float8, a row address (tid: its block times 65,536 plus its line), or a
+ * a boolean as 1 or 0), a float8, a row address (tid: its block times 65,536 plus its line), a
  * date (as a day number, whole days since 1970-01-01: selecting the date as it is spares the
- * server a subtraction per row).
+ * server a subtraction per row), or where the field's bytes lie (`offset`: the index in the data
+ * of its first byte, after the four bytes of its length; for a bytea the caller decodes).
  */
-export type CopyColumn = 'int' | 'float8' | 'tid' | 'date';
+export type CopyColumn = 'int' | 'float8' | 'tid' | 'date' | 'offset';
 
 /**
  * The columns of COPY … TO in binary format (Db.copyTo): one array per column, null for SQL null.
@@ -154,6 +155,7 @@ export function readCopyBinary(data: Uint8Array, columns: readonly CopyColumn[])
       at += 4;
       const column = out[c]!;
       if (length === -1) column[r] = null;
+      else if (columns[c] === 'offset') column[r] = at;
       else if (columns[c] === 'float8') column[r] = view.getFloat64(at);
       else if (columns[c] === 'date') column[r] = view.getInt32(at) + PG_EPOCH_DAY;
       else if (columns[c] === 'tid') {

@@ -9,6 +9,7 @@ import { VirtualClock, DAY_MS } from '../../src/core/clock.ts';
 import { dayOf, loadSimulatedOrders, utcDate } from '../../src/models/scores/index.ts';
 import { createScorer, type CustomerScore } from '../../src/models/scores/score.ts';
 import { inputsOf, readRescorePage, readScorePage } from '../../src/models/scores/pages.ts';
+import { readStoredRange } from '../../src/models/scores/sql/stored-scores.ts';
 import { latestFit, loadSettings } from '../../src/models/scores/store.ts';
 import { scoreChanges, writeBatch } from '../../src/models/scores/writer.ts';
 
@@ -121,21 +122,28 @@ for (const target of testDatabases()) {
       });
     }
 
-    // The order summary stored with each row, against the orders aggregated afresh as of today.
+    // The order summary stored with each row (in its columns and packed, as the next rescoring
+    // reads it), against the orders aggregated afresh as of today.
     const assertSummariesHold = async () => {
       const asOf = utcDate(clock.now());
       const expected = new Map(inputsOf(await readScorePage(tend.db, ws, asOf, 0, 100_000)).map((c) => [c.contactId, c]));
-      const { rows } = await tend.db.query<{ id: number; days: number; first: number | null; last: number | null; gap: number | null; repeat: number | null; spend: number | null }>(
-        `select contact_id as id, purchase_days as days, first_order_date - date '1970-01-01' as first, last_order_date - date '1970-01-01' as last,
-                last_gap as gap, repeat_spend as repeat, spend from contact_scores where workspace_id = $1`,
+      const { rows } = await tend.db.query<{ id: number; days: number; first: number | null; last: number | null }>(
+        `select contact_id as id, purchase_days as days, first_order_date - date '1970-01-01' as first, last_order_date - date '1970-01-01' as last
+           from contact_scores where workspace_id = $1`,
         [ws],
       );
+      const packed = await readStoredRange(tend.db, ws, 0, Number.MAX_SAFE_INTEGER);
       assert.equal(rows.length, expected.size);
-      for (const r of rows) {
-        const c = expected.get(r.id)!;
-        const want = c.x === null ? [0, null, null, null, null, null] : [c.x + 1, c.firstDay, c.lastDay, c.lastGap, c.repeatSpend, c.spend];
-        assert.deepEqual([r.days, r.first, r.last, r.gap, r.repeat, r.spend], want, `contact ${r.id}`);
-      }
+      assert.equal(packed.id.length, expected.size);
+      const want = (id: number) => {
+        const c = expected.get(id)!;
+        return c.x === null ? [0, null, null, null, null, null] : [c.x + 1, c.firstDay, c.lastDay, c.lastGap, c.repeatSpend, c.spend];
+      };
+      for (const r of rows) assert.deepEqual([r.days, r.first, r.last], want(r.id).slice(0, 3), `contact ${r.id}`);
+      packed.id.forEach((id, i) => {
+        const state = [packed.purchase_days[i], packed.first_day[i], packed.last_day[i], packed.last_gap[i], packed.repeat_spend[i], packed.spend[i]];
+        assert.deepEqual(state, want(id), `contact ${id}, packed`);
+      });
     };
 
     it('reuses the stored order summaries: aggregates only the customers whose orders changed, and stays exact', async () => {
@@ -202,6 +210,17 @@ for (const target of testDatabases()) {
       assert.ok((await tend.models.score(ws)).written > 0);
       assert.notEqual(await mark(), null);
       assert.notEqual((await stored()).get(id)!.fingerprint, 0, 'the row is rewritten once the run is the later one');
+    });
+
+    it('rewrites a row stored without its packed state (or with one of another format) once, aggregating its orders', async () => {
+      await tend.models.score(ws);
+      const ids = (await tend.db.query<{ id: number }>(`select contact_id as id from contact_scores where workspace_id = $1 and purchase_days > 0 order by contact_id limit 3`, [ws])).rows.map((r) => r.id);
+      await tend.db.query(`update contact_scores set rescore_state = null where workspace_id = $1 and contact_id = any($2::bigint[])`, [ws, ids.slice(0, 2)]);
+      await tend.db.query(`update contact_scores set rescore_state = '\\x02' where workspace_id = $1 and contact_id = $2`, [ws, ids[2]]);
+      const run = await tend.models.score(ws);
+      assert.deepEqual([run.written, run.aggregated], [3, 3]);
+      await assertSummariesHold();
+      assert.equal((await tend.models.score(ws)).written, 0);
     });
 
     if (target.name === 'server') {

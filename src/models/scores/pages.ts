@@ -116,28 +116,34 @@ function reusable(contacts: ContactsPage, stored: StoredScores, versions: OrderV
 }
 
 /**
- * The order versions of the contacts with ids in (after, upTo], without reading them: the
- * `changed` ones (sorted by id), and for everybody else the version stored with their scores.
+ * The order versions of the contacts with ids in (after, upTo], without reading them all: the
+ * `changed` ones (sorted by id), the version stored with everybody else's scores, and for stored
+ * rows that keep no version (no packed state) the ones `read` for them.
  */
-function versionsSince(stored: StoredScores, changed: OrderVersions, after: number, upTo: number): OrderVersions {
+function versionsSince(stored: StoredScores, changed: OrderVersions, read: OrderVersions, after: number, upTo: number): OrderVersions {
   let j = firstAbove(changed.id, after);
   const end = firstAbove(changed.id, upTo);
   const out = columns(['id', 'version'] as const, stored.id.length + end - j) as OrderVersions;
   let n = 0;
   let k = 0;
+  let r = 0;
+  const put = (id: number, version: number | null) => {
+    if (version === null) return;
+    out.id[n] = id;
+    out.version[n++] = version;
+  };
   while (k < stored.id.length || j < end) {
     const next = j < end ? changed.id[j]! : Infinity;
     const id = k < stored.id.length ? stored.id[k]! : Infinity;
-    if (next <= id) {
-      out.id[n] = next;
-      out.version[n++] = changed.version[j++]!;
-      if (next === id) k++;
-    } else {
-      const version = stored.orders_version[k++] ?? null;
-      if (version !== null) {
-        out.id[n] = id;
-        out.version[n++] = version;
+    if (next < id) put(next, changed.version[j++]!);
+    else {
+      if (next === id) j++;
+      if (stored.purchase_days[k] != null) put(id, next === id ? changed.version[j - 1]! : stored.orders_version[k] ?? null);
+      else {
+        while (r < read.id.length && read.id[r]! < id) r++;
+        put(id, r < read.id.length && read.id[r] === id ? read.version[r]! : null);
       }
+      k++;
     }
   }
   cut(out, n);
@@ -222,7 +228,11 @@ export async function readRescorePage(
     readStoredRange(db, workspaceId, after, contacts.last_id!),
     changed ? null : readOrderVersions(db, workspaceId, { after, upTo: contacts.last_id! }),
   ]);
-  const versions = read ?? versionsSince(stored, changed!, after, contacts.last_id!);
+  // Rows without a packed state keep no version: theirs are read.
+  const unknown = changed ? stored.id.filter((_, i) => stored.purchase_days[i] == null) : [];
+  const versions = changed
+    ? versionsSince(stored, changed, unknown.length > 0 ? await readOrderVersions(db, workspaceId, unknown) : noVersions, after, contacts.last_id!)
+    : read!;
   if (plan.kind === 'aggregate') {
     const customers = parseCustomersPage((await db.query<CustomersPageRow>(customersPageSql, [workspaceId, asOf, after, contacts.last_id, limit])).rows[0]!);
     return { page: merge(contacts, customers, versions), stored, aggregated: customers.n };

@@ -15,7 +15,7 @@ import { blankScore, type CustomerInput, type CustomerScore, type Scorer } from 
 import type { ScorePage } from './sql/score-page.ts';
 import { inputAt } from './pages.ts';
 import { churnBands, lifecycleStages, rfmCells } from './schema.ts';
-import type { StoredScores } from './sql/stored-scores.ts';
+import { STATE_BYTES, writeState, type StoredScores } from './sql/stored-scores.ts';
 import { applyScoresSql, batchTarget, createBatchSql, deleteScoresSql, scoresTarget, type ApplyScoresResult } from './sql/write-scores.ts';
 
 // Probabilities and expectations to 6 decimals and money to cents: nothing a marketer could see
@@ -57,8 +57,8 @@ export type ScoreBatch = {
  * five keep their stored scores, and a million short-lived score objects kept the garbage
  * collector busier than the scoring itself. The page's order versions are stored with the
  * scores: a row whose version moved is rewritten even when no score did, so that its stored
- * order summary can be reused (pages.ts). A stored row that is not among the scored contacts is
- * `gone`.
+ * order summary can be reused (pages.ts), as is a row without a stored summary (no packed state,
+ * sql/stored-scores.ts). A stored row that is not among the scored contacts is `gone`.
  */
 export function scoreChanges(page: ScorePage, score: Scorer, stored: StoredScores, asOfDay: number): ScoreBatch {
   const nothingStored = stored.id.length === 0;
@@ -79,26 +79,22 @@ export function scoreChanges(page: ScorePage, score: Scorer, stored: StoredScore
     let previous: number | null = null;
     let previousCode: number | null = null;
     let previousTid: number | null = null;
-    let kept = false;
     if (k < stored.id.length && stored.id[k] === s.contactId) {
       previous = stored.fingerprint[k] ?? null;
       previousTid = stored.tid[k] ?? null;
       const storedCode = stored.stored_code[k] ?? null; // categories not those of the fingerprint
       previousCode = storedCode ?? codeOf(previous!);
+      const hasState = stored.purchase_days[k] != null;
       const sameVersion = (stored.orders_version[k] ?? null) === version;
-      if (storedCode === null && previous === print && sameVersion && !nextOrderMoved(stored.next_day[k] ?? null, s.expectedNextOrderDay, asOfDay)) {
+      if (storedCode === null && hasState && previous === print && sameVersion && !nextOrderMoved(stored.next_day[k] ?? null, s.expectedNextOrderDay, asOfDay)) {
         k++;
         batch.unchanged++;
         continue;
       }
-      // A rewritten row keeps its stored order summary where that is the one scored.
-      kept = sameVersion && stored.purchase_days[k] === s.purchaseDays && (stored.first_day[k] ?? null) === s.firstOrderDay &&
-        (stored.last_day[k] ?? null) === s.lastOrderDay && (stored.last_gap[k] ?? null) === s.lastGap &&
-        (stored.repeat_spend[k] ?? null) === s.repeatSpend && (stored.spend[k] ?? null) === s.spend;
       k++;
     }
     batch.count++;
-    if (batch.staging) stagingRow(batch.staging, s, code, print, version, previous, previousCode, previousTid, kept);
+    if (batch.staging) stagingRow(batch.staging, s, code, print, version, previous, previousCode, previousTid);
     else {
       batch.changed.push({ ...s });
       batch.codes.push(code);
@@ -110,28 +106,32 @@ export function scoreChanges(page: ScorePage, score: Scorer, stored: StoredScore
   return batch;
 }
 
+/** The packed state stored with a row's scores (sql/stored-scores.ts): what the next rescoring reads of it. */
+const stateOf = (s: CustomerScore, version: number | null) => ({
+  nextDay: s.expectedNextOrderDay, purchaseDays: s.purchaseDays, firstDay: s.firstOrderDay, lastDay: s.lastOrderDay, lastGap: s.lastGap,
+  repeatSpend: s.repeatSpend, spend: s.spend, ordersVersion: version,
+});
+
 /**
  * A row of the staging table ({@link batchTarget}); `previous…` are those of the stored row it
- * replaces (null for a new row). A row `kept` (its order summary and version are the stored
- * ones) goes without them.
+ * replaces (null for a new row).
  */
 function stagingRow(
   out: CopyBinaryWriter, s: CustomerScore, code: number, print: number, version: number | null,
-  previous: number | null, previousCode: number | null, previousTid: number | null, kept: boolean,
+  previous: number | null, previousCode: number | null, previousTid: number | null,
 ): void {
-  out.row(21).int8(s.contactId).int8(previous).int4(previousCode).int4(code)
+  out.row(17, STATE_BYTES).int8(s.contactId).int8(previous).int4(previousCode).int4(code)
     .float8(round6(s.pAlive)).float8(round6(s.expectedPurchases30d)).float8(round6(s.expectedPurchases90d)).float8(round6(s.expectedPurchases365d))
-    .int4(s.expectedNextOrderDay).float8(cents(s.predictedClv)).float8(round6(s.pOrder90d));
-  if (kept) out.null().null().null().int8(print).null().null().null().null();
-  else out.int4(s.purchaseDays).int4(s.firstOrderDay).int4(s.lastOrderDay).int8(print).int4(s.lastGap).float8(s.repeatSpend).float8(s.spend).int8(version);
-  out.tid(previousTid).bool(kept);
+    .int4(s.expectedNextOrderDay).float8(cents(s.predictedClv)).float8(round6(s.pOrder90d))
+    .int4(s.purchaseDays).int4(s.firstOrderDay).int4(s.lastOrderDay).int8(print);
+  writeState(out, stateOf(s, version)).tid(previousTid);
 }
 
 /** The batch as rows of the staging table. */
 function stagingRows(b: ScoreBatch): Uint8Array {
   if (b.staging) return b.staging.finish();
   const out = new CopyBinaryWriter(b.changed.length * 200);
-  b.changed.forEach((s, i) => stagingRow(out, s, b.codes[i]!, b.fingerprints[i]!, b.versions[i] ?? null, null, null, null, false));
+  b.changed.forEach((s, i) => stagingRow(out, s, b.codes[i]!, b.fingerprints[i]!, b.versions[i] ?? null, null, null, null));
   return out.finish();
 }
 
@@ -148,12 +148,13 @@ function tableRows(b: ScoreBatch, workspaceId: string, scoredAt: Date): Uint8Arr
   for (let i = 0; i < b.changed.length; i++) {
     const s = b.changed[i]!;
     const alive = round6(s.pAlive);
-    out.row(25, ws.length + 64).text(ws).int8(s.contactId).int2(s.recencyScore).int2(s.frequencyScore).int2(s.monetaryScore)
+    out.row(22, ws.length + 64 + STATE_BYTES).text(ws).int8(s.contactId).int2(s.recencyScore).int2(s.frequencyScore).int2(s.monetaryScore)
       .text(cellBytes.get(s.rfmCell) ?? null).float8(alive).float8(alive === null ? null : 1 - alive).text(bandBytes.get(s.churnBand) ?? null)
       .float8(round6(s.expectedPurchases30d)).float8(round6(s.expectedPurchases90d)).float8(round6(s.expectedPurchases365d))
       .date(s.expectedNextOrderDay).float8(cents(s.predictedClv))
       .text(stageBytes.get(s.lifecycleStage)!).float8(round6(s.pOrder90d)).int4(s.purchaseDays).date(s.firstOrderDay).date(s.lastOrderDay)
-      .int8(b.fingerprints[i]!).timestamptz(at).int4(s.lastGap).float8(s.repeatSpend).float8(s.spend).int8(b.versions[i] ?? null);
+      .int8(b.fingerprints[i]!).timestamptz(at);
+    writeState(out, stateOf(s, b.versions[i] ?? null));
   }
   return out.finish();
 }

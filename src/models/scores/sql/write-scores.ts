@@ -30,45 +30,44 @@
  *   is models:<kind>:<contact>:<from>:<to>:<scoring time in ms>, so a repeated run at the same
  *   time stores them once, while two different changes at one instant (a virtual clock) both
  *   count. Stage changes are the record of when a contact entered a stage.
- * - A row whose order summary and order version are the stored ones (every row of a daily
- *   rescoring but those of customers who ordered) comes without them, `kept`, and keeps them: a
- *   third of the values a row brings.
+ * - What only the next rescoring reads (the expected next order day, the order summary, the order
+ *   version) comes packed in one value, `state` (sql/stored-scores.ts), and is stored as it is.
  * - The three scores and the three names travel packed in one integer (changes.ts,
  *   categoryCode: R, F, M, then the positions of the cell in $3, the band in $4 and the stage in
  *   $5; 0 is none), churn risk is 1 - P(alive), and days are day numbers.
  */
 
-/** The staging table: created on first use by each connection, emptied when its transaction commits. */
+/**
+ * The staging table: created on first use by each connection, emptied when its transaction
+ * commits. (Its name changes with its columns: a connection keeps its temporary tables.)
+ */
 export const createBatchSql = `
-  create temp table if not exists contact_scores_batch (
+  create temp table if not exists contact_scores_staging (
     contact_id bigint not null, old_fingerprint bigint, old_code integer, code integer not null,
     p_alive float8, e30 float8, e90 float8, e365 float8, next_day integer, clv float8, p_order_90d float8,
-    purchase_days integer, first_day integer, last_day integer, fingerprint bigint not null,
-    last_gap integer, repeat_spend float8, spend float8, orders_version bigint, old_tid tid, kept boolean not null
+    purchase_days integer not null, first_day integer, last_day integer, fingerprint bigint not null, state bytea not null, old_tid tid
   ) on commit delete rows`;
 
 /** The COPY target: columns in the order of the rows the writer builds. */
 export const batchTarget =
-  'contact_scores_batch (contact_id, old_fingerprint, old_code, code, p_alive, e30, e90, e365, next_day, clv, p_order_90d, purchase_days, first_day, last_day, fingerprint, ' +
-  'last_gap, repeat_spend, spend, orders_version, old_tid, kept)';
+  'contact_scores_staging (contact_id, old_fingerprint, old_code, code, p_alive, e30, e90, e365, next_day, clv, p_order_90d, purchase_days, first_day, last_day, ' +
+  'fingerprint, state, old_tid)';
 
 /** contact_scores itself as a COPY target, for pages of which nothing is stored yet (writer.ts). */
 export const scoresTarget =
   'contact_scores (workspace_id, contact_id, recency_score, frequency_score, monetary_score, rfm_cell, p_alive, churn_risk, churn_band, ' +
   'expected_purchases_30d, expected_purchases_90d, expected_purchases_365d, expected_next_order_at, predicted_clv, lifecycle_stage, ' +
-  'p_order_90d, purchase_days, first_order_date, last_order_date, fingerprint, scored_at, last_gap, repeat_spend, spend, orders_version)';
+  'p_order_90d, purchase_days, first_order_date, last_order_date, fingerprint, scored_at, rescore_state)';
 
 const cell = (code: string) => `($3::text[])[(${code} >> 6) & 15]`;
 const band = (code: string) => `($4::text[])[(${code} >> 3) & 7]`;
 const stage = (code: string) => `($5::text[])[${code} & 7]`;
-// A row whose order summary and order version are those stored comes without them (`kept`).
-const summary = (column: string) => `case when n.kept then s.${column} else n.${column} end`;
 const decoded = `
   nullif((b.code >> 16) & 7, 0)::int2 as r, nullif((b.code >> 13) & 7, 0)::int2 as f, nullif((b.code >> 10) & 7, 0)::int2 as m,
   ${cell('b.code')} as cell, ${band('b.code')} as band, ${stage('b.code')} as stage,
   b.p_alive, 1 - b.p_alive as churn_risk, b.e30, b.e90, b.e365, date '1970-01-01' + b.next_day as next_order_at,
   b.clv, b.p_order_90d, b.purchase_days, date '1970-01-01' + b.first_day as first_order_date, date '1970-01-01' + b.last_day as last_order_date,
-  b.fingerprint, b.last_gap, b.repeat_spend, b.spend, b.orders_version`;
+  b.fingerprint, b.state`;
 
 /**
  * Applies the batch. `$1` workspace, `$2` scoring time, `$3`–`$5` the cell, band and stage names
@@ -80,11 +79,10 @@ export const applyScoresSql = `
        set recency_score = n.r, frequency_score = n.f, monetary_score = n.m, rfm_cell = n.cell, p_alive = n.p_alive, churn_risk = n.churn_risk,
            churn_band = n.band, expected_purchases_30d = n.e30, expected_purchases_90d = n.e90, expected_purchases_365d = n.e365,
            expected_next_order_at = n.next_order_at, predicted_clv = n.clv, lifecycle_stage = n.stage, p_order_90d = n.p_order_90d,
-           purchase_days = ${summary('purchase_days')}, first_order_date = ${summary('first_order_date')}, last_order_date = ${summary('last_order_date')},
-           fingerprint = n.fingerprint, scored_at = $2, last_gap = ${summary('last_gap')}, repeat_spend = ${summary('repeat_spend')},
-           spend = ${summary('spend')}, orders_version = ${summary('orders_version')}
-      from (select b.contact_id, b.old_fingerprint, b.old_code, b.code, b.kept, ${decoded} from contact_scores_batch b where b.old_code is not null) n
-     where s.ctid = any (array(select old_tid from contact_scores_batch where old_tid is not null))
+           purchase_days = n.purchase_days, first_order_date = n.first_order_date, last_order_date = n.last_order_date,
+           fingerprint = n.fingerprint, scored_at = $2, rescore_state = n.state
+      from (select b.contact_id, b.old_fingerprint, b.old_code, b.code, ${decoded} from contact_scores_staging b where b.old_code is not null) n
+     where s.ctid = any (array(select old_tid from contact_scores_staging where old_tid is not null))
        and s.workspace_id = $1 and s.contact_id = n.contact_id and s.contact_id > $6 and s.contact_id <= $7
        and s.fingerprint is not distinct from n.old_fingerprint and s.scored_at <= $2
     returning n.contact_id, n.old_code, n.code
@@ -92,10 +90,10 @@ export const applyScoresSql = `
     insert into contact_scores (workspace_id, contact_id, recency_score, frequency_score, monetary_score, rfm_cell, p_alive, churn_risk,
                                 churn_band, expected_purchases_30d, expected_purchases_90d, expected_purchases_365d, expected_next_order_at,
                                 predicted_clv, lifecycle_stage, p_order_90d, purchase_days, first_order_date, last_order_date, fingerprint, scored_at,
-                                last_gap, repeat_spend, spend, orders_version)
+                                rescore_state)
     select $1, n.contact_id, n.r, n.f, n.m, n.cell, n.p_alive, n.churn_risk, n.band, n.e30, n.e90, n.e365, n.next_order_at, n.clv, n.stage,
-           n.p_order_90d, n.purchase_days, n.first_order_date, n.last_order_date, n.fingerprint, $2, n.last_gap, n.repeat_spend, n.spend, n.orders_version
-      from (select b.contact_id, ${decoded} from contact_scores_batch b where b.old_code is null) n
+           n.p_order_90d, n.purchase_days, n.first_order_date, n.last_order_date, n.fingerprint, $2, n.state
+      from (select b.contact_id, ${decoded} from contact_scores_staging b where b.old_code is null) n
     on conflict (workspace_id, contact_id) do nothing
     returning 1
   ), changes as (
