@@ -45,7 +45,7 @@ function sharedLocks(known: ReadonlySet<string> | undefined, messages: readonly 
 const REMEMBERED_WORKSPACES = 1_000;
 
 /** Adds `values` to a workspace's set in `memory`: a set past `limit`, or the whole memory past REMEMBERED_WORKSPACES, is forgotten first. */
-function remember(memory: Map<string, Set<string>>, workspaceId: string, values: readonly string[], limit: number): void {
+export function remember(memory: Map<string, Set<string>>, workspaceId: string, values: readonly string[], limit: number): void {
   let set = memory.get(workspaceId);
   if (!set || set.size > limit) {
     if (!set && memory.size >= REMEMBERED_WORKSPACES) memory.clear();
