@@ -309,6 +309,51 @@ for (const target of testDatabases()) {
       assert.deepEqual(seen[1]!.events.map((e) => [e.type, e.contactId]), [['identify', known]]);
     });
 
+    it('adds to carts in a batch as it does one event at a time', async () => {
+      // One message per batch takes every cart event by itself; a whole batch takes "Product Added"
+      // with a cart_id together where it can, and the other cart events one by one. Prices stated
+      // or not, times out of order, carts of one person each or shared between people, removals,
+      // checkouts, coupons and orders in between: the carts must come out the same. (Every event
+      // names its cart: within a batch a person's open cart is the one the batch touched last,
+      // between batches the one touched at the latest time, which out-of-order events can make
+      // differ, as they always could.)
+      const cartsOf = async (ws: string) => (await tend.db.query<Record<string, unknown>>(
+        `select regexp_replace(k.cart_id, '^c[0-9]+-', 'c-') as cart_id, c.user_id, k.status, k.coupon, k.order_id, k.created_at, k.updated_at,
+                (select json_agg(json_build_object('sku', sku, 'q', quantity, 'price', unit_price, 'at', added_at) order by sku)
+                   from cart_items i where i.workspace_id = k.workspace_id and i.cart_id = k.cart_id) as items
+           from carts k join contacts c on c.workspace_id = k.workspace_id and c.id = k.contact_id
+          where k.workspace_id = $1 order by 1, 2`,
+        [ws],
+      )).rows;
+      for (const [seed, shared] of [[5, false], [6, false], [7, false], [8, true], [9, true], [10, true]] as const) {
+        const r = rng(seed);
+        const [whole, single] = [await workspace(`carts-whole-${seed}`), await workspace(`carts-single-${seed}`)];
+        let n = 0;
+        for (let b = 0; b < 6; b++) {
+          const batch = Array.from({ length: 5 + r.int(25) }, () => {
+            n++;
+            const user = `u${r.int(4)}`;
+            const base = { type: 'track', userId: user, messageId: `cm${seed}-${n}`, timestamp: new Date(T0 + n * 60_000 - r.int(3) * 3_600_000).toISOString() };
+            const cart = { cart_id: shared ? `cart${r.int(5)}` : `cart-${user}-${r.int(3)}` };
+            const sku = `S${r.int(3)}`;
+            const price = r.next() < 0.5 ? { price: 1 + r.int(9) } : {};
+            return r.next() < 0.7
+              ? { ...base, event: 'Product Added', properties: { ...cart, sku, quantity: 1 + r.int(3), ...price } }
+              : r.pick([
+                { ...base, event: 'Product Removed', properties: { ...cart, sku } },
+                { ...base, event: 'Checkout Started', properties: { ...cart } },
+                { ...base, event: 'Coupon Applied', properties: { ...cart, coupon_name: `C${r.int(2)}` } },
+                { ...base, event: 'Order Completed', properties: { ...cart, order_id: `o${seed}-${n}`, total: 10 } },
+                { ...base, event: 'Product Viewed', properties: { sku } },
+              ]);
+          });
+          assert.equal((await tend.ingest.ingest(whole, batch)).rejected.length, 0);
+          for (const message of batch) await tend.ingest.ingest(single, [message]);
+        }
+        assert.deepEqual(await cartsOf(whole), await cartsOf(single), `seed ${seed}`);
+      }
+    });
+
     it('resolves identities as resolveIdentities does, batch after batch', async () => {
       // The ingest function resolves identities itself and leaves merges to resolveIdentities; here
       // every batch of one workspace goes through resolveIdentities first, and the two must agree.
