@@ -50,8 +50,8 @@ declare
   v_status text;
   v_ids bigint[];
   v_seq regclass;
-  -- The cart events (their places in the batch) that go one by one (see the carts below).
-  v_loop bigint[];
+  -- Per message, whether it is a cart event that goes one by one (see the carts below).
+  v_loop boolean[];
   r record;
 begin
   -- Every id of the batch, in the caller's sorted order (the order src/contacts/identity.ts and the
@@ -280,16 +280,16 @@ begin
         join lateral (select k.contact_id from carts k where k.workspace_id = p_workspace_id and k.cart_id = a.cart_id limit 1) k on true
        where k.contact_id in (select contact_id from ordered_contacts)
     )
-    select array_agg(e.ord order by e.ord) filter (where not e.adds or e.contact_id in (select contact_id from ordered_contacts)
-                                                     or e.cart_id in (select cart_id from ordered_carts))
+    select array_agg(e.ord is not null and (not e.adds or e.contact_id in (select contact_id from ordered_contacts)
+                                            or e.cart_id in (select cart_id from ordered_carts)) order by m.ordinality)
       into v_loop
-      from cart_events e;
+      from unnest(v_msgs) with ordinality as m left join cart_events e on e.ord = m.ordinality;
     with adds as (
       select m.ordinality as ord, contact_ids[m.ordinality] as contact_id, m.commerce->>'cart_id' as cart_id, m.commerce->>'sku' as sku,
              (m.commerce->>'quantity')::int as quantity, (m.commerce->>'price')::numeric as price, m.commerce->>'coupon_name' as coupon, m.occurred_at
         from unnest(v_msgs) with ordinality as m
        where m.name = 'Product Added' and m.commerce ? 'cart_id' and event_ids[m.ordinality] is not null
-         and not m.ordinality = any(coalesce(v_loop, '{}'))
+         and not v_loop[m.ordinality]
     ),
     carts_added as (
       insert into carts as k (workspace_id, cart_id, contact_id, status, coupon, created_at, updated_at)
@@ -311,7 +311,7 @@ begin
 
     for r in
       select contact_ids[m.ordinality] as contact_id, m.name, m.occurred_at, m.commerce as c from unnest(v_msgs) with ordinality as m
-       where m.ordinality = any(coalesce(v_loop, '{}'))
+       where v_loop[m.ordinality]
        order by m.ordinality
     loop
       if (r.name = 'Order Completed' or not r.c ? 'cart_id') and not v_open ? r.contact_id::text then

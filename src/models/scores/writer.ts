@@ -106,12 +106,6 @@ export function scoreChanges(page: ScorePage, score: Scorer, stored: StoredScore
   return batch;
 }
 
-/** The packed state stored with a row's scores (sql/stored-scores.ts): what the next rescoring reads of it. */
-const stateOf = (s: CustomerScore, version: number | null) => ({
-  nextDay: s.expectedNextOrderDay, purchaseDays: s.purchaseDays, firstDay: s.firstOrderDay, lastDay: s.lastOrderDay, lastGap: s.lastGap,
-  repeatSpend: s.repeatSpend, spend: s.spend, ordersVersion: version,
-});
-
 /**
  * A row of the staging table ({@link batchTarget}); `previous…` are those of the stored row it
  * replaces (null for a new row).
@@ -124,7 +118,7 @@ function stagingRow(
     .float8(round6(s.pAlive)).float8(round6(s.expectedPurchases30d)).float8(round6(s.expectedPurchases90d)).float8(round6(s.expectedPurchases365d))
     .int4(s.expectedNextOrderDay).float8(cents(s.predictedClv)).float8(round6(s.pOrder90d))
     .int4(s.purchaseDays).int4(s.firstOrderDay).int4(s.lastOrderDay).int8(print);
-  writeState(out, stateOf(s, version)).tid(previousTid);
+  writeState(out, s, version).tid(previousTid);
 }
 
 /** The batch as rows of the staging table. */
@@ -154,7 +148,7 @@ function tableRows(b: ScoreBatch, workspaceId: string, scoredAt: Date): Uint8Arr
       .date(s.expectedNextOrderDay).float8(cents(s.predictedClv))
       .text(stageBytes.get(s.lifecycleStage)!).float8(round6(s.pOrder90d)).int4(s.purchaseDays).date(s.firstOrderDay).date(s.lastOrderDay)
       .int8(b.fingerprints[i]!).timestamptz(at);
-    writeState(out, stateOf(s, b.versions[i] ?? null));
+    writeState(out, s, b.versions[i] ?? null);
   }
   return out.finish();
 }

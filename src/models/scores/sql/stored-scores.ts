@@ -23,6 +23,7 @@
 import { readCopyBinary, type CopyBinaryWriter, type CopyColumn } from '../../../db/copy-binary.ts';
 import { sqlInteger, sqlLiteral, type Queryable } from '../../../db/index.ts';
 import { churnBands, lifecycleStages, rfmCells } from '../schema.ts';
+import type { CustomerScore } from '../score.ts';
 
 const list = (names: readonly string[]) => `array[${names.map(sqlLiteral).join(', ')}]::text[]`;
 const [cells, bands, stages] = [list(rfmCells), list(churnBands), list(lifecycleStages)];
@@ -50,23 +51,20 @@ export const STATE_BYTES = 45;
 const NO_INT = -(2 ** 31);
 const state = Buffer.alloc(STATE_BYTES);
 
-/** What a rescoring stores with a row and reads back: see {@link STATE_BYTES}'s layout. */
-export type StateValues = {
-  nextDay: number | null; purchaseDays: number; firstDay: number | null; lastDay: number | null; lastGap: number | null;
-  repeatSpend: number | null; spend: number | null; ordersVersion: number | null;
-};
-
-/** Writes a row's packed state as a bytea field. */
-export function writeState(out: CopyBinaryWriter, v: StateValues): CopyBinaryWriter {
+/**
+ * Writes the packed state of a contact's scores, with the order version they were computed at, as
+ * a bytea field: what the next rescoring reads of the row.
+ */
+export function writeState(out: CopyBinaryWriter, s: CustomerScore, ordersVersion: number | null): CopyBinaryWriter {
   state[0] = FORMAT;
-  state.writeInt32BE(v.nextDay ?? NO_INT, 1);
-  state.writeInt32BE(v.purchaseDays, 5);
-  state.writeInt32BE(v.firstDay ?? NO_INT, 9);
-  state.writeInt32BE(v.lastDay ?? NO_INT, 13);
-  state.writeInt32BE(v.lastGap ?? NO_INT, 17);
-  state.writeDoubleBE(v.repeatSpend ?? NaN, 21);
-  state.writeDoubleBE(v.spend ?? NaN, 29);
-  state.writeDoubleBE(v.ordersVersion ?? NaN, 37);
+  state.writeInt32BE(s.expectedNextOrderDay ?? NO_INT, 1);
+  state.writeInt32BE(s.purchaseDays, 5);
+  state.writeInt32BE(s.firstOrderDay ?? NO_INT, 9);
+  state.writeInt32BE(s.lastOrderDay ?? NO_INT, 13);
+  state.writeInt32BE(s.lastGap ?? NO_INT, 17);
+  state.writeDoubleBE(s.repeatSpend ?? NaN, 21);
+  state.writeDoubleBE(s.spend ?? NaN, 29);
+  state.writeDoubleBE(ordersVersion ?? NaN, 37);
   return out.text(state);
 }
 
