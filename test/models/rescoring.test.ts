@@ -9,7 +9,7 @@ import { VirtualClock, DAY_MS } from '../../src/core/clock.ts';
 import { dayOf, loadSimulatedOrders, utcDate } from '../../src/models/scores/index.ts';
 import { createScorer, type CustomerScore } from '../../src/models/scores/score.ts';
 import { inputsOf, readRescorePage, readScorePage } from '../../src/models/scores/pages.ts';
-import { readStoredRange } from '../../src/models/scores/sql/stored-scores.ts';
+import { noneStored, readStoredRange } from '../../src/models/scores/sql/stored-scores.ts';
 import { latestFit, loadSettings } from '../../src/models/scores/store.ts';
 import { scoreChanges, writeBatch } from '../../src/models/scores/writer.ts';
 
@@ -273,8 +273,7 @@ for (const target of testDatabases()) {
       const page = await readScorePage(tend.db, ws, utcDate(clock.now()), id - 1, 1);
       // As if nothing were stored: the page goes to COPY straight into contact_scores, meets the
       // stored row, and is written the other way, where the stored (later) row wins.
-      const nothing = { id: [], fingerprint: [], next_day: [], stored_code: [], purchase_days: [], first_day: [], last_day: [], last_gap: [], repeat_spend: [], spend: [], orders_version: [], tid: [] };
-      const batch = scoreChanges(page, score, nothing, dayOf(utcDate(clock.now())));
+      const batch = scoreChanges(page, score, noneStored, dayOf(utcDate(clock.now())));
       assert.ok(batch.nothingStored);
       const result = await writeBatch(tend.db, ws, batch, new Date(clock.now().getTime() - DAY_MS), { after: id - 1, upTo: id });
       assert.equal(result.written, 0);

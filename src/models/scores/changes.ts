@@ -3,23 +3,28 @@
  * little: P(alive) falls and the expected purchases shrink as days without an order add up, and the
  * expected next order date moves on with the calendar. Rewriting a million rows for that cost
  * more than the fit, so a rescoring rewrites a row only when something moved by more than a
- * marketer could tell:
+ * marketer could tell from what is stored:
  *
  * - exactly: the RFM scores, RFM cell, churn band and lifecycle stage (whose changes are events),
  *   and the order summary the scores came from (purchase days, first and last purchase day, the
  *   gap before the last, spend to the cent), which a rescoring reuses (pages.ts);
- * - probabilities (P(alive) and so churn risk, P(an order in 90 days)): to the percentage point;
+ * - probabilities (P(alive) and so churn risk, P(an order in 90 days)): by a percentage point;
  * - expected purchases and lifetime value: by 2 % of the value, or near zero by 0.005 orders and
- *   0.50 of money (buckets of ln(1 + v / s) / ln 1.02, with s = 0.25 orders, 25 of money);
+ *   0.50 of money (a step of ln 1.02 in ln(1 + v / s), with s = 0.25 orders, 25 of money);
  * - the expected next order date: by more than 5 % of the days until it, and at least two days.
  *
- * All but the date are folded into one 53-bit fingerprint, stored with the scores and read back by
- * the next rescoring; the date is compared with its stored value. A stored number is thus at most
- * one step away from what a rescoring computes (and every stored number was exact when written).
- * The fingerprint's top 19 bits are the exact RFM scores, cell, band and stage, so that a
- * rescoring knows what it replaces (for the change events) from what it has read anyway; the low
- * 34 bits hash the rest (a changed row goes unnoticed with odds of 1 in 17 billion). On the
- * million-customer benchmark a rescoring the next day rewrites a fifth of the rows.
+ * Each number is compared with the value stored, not with the bucket it fell in: a row rewritten
+ * today starts afresh, and is rewritten again when its first number has drifted a whole step from
+ * what it holds. (Buckets, as compared before, rewrote a row whenever any one of its six numbers
+ * crossed a bucket's edge, each at its own time: about a fifth of the rows every day on the
+ * benchmark shop, against a tenth now, with the same bound on what is stored.) So a stored number
+ * is always less than one step away from what a rescoring computes, and was exact when written.
+ *
+ * The exact part is folded into a 53-bit fingerprint, stored with the scores and read back by the
+ * next rescoring; the numbers come with the row's packed state (sql/stored-scores.ts). The
+ * fingerprint's top 19 bits are the exact RFM scores, cell, band and stage, so that a rescoring
+ * knows what it replaces (for the change events) from what it has read anyway; the low 34 bits
+ * hash the order summary (a changed one goes unnoticed with odds of 1 in 17 billion).
  */
 import type { CustomerScore } from './score.ts';
 import { churnBands, lifecycleStages, rfmCells } from './schema.ts';
@@ -28,8 +33,6 @@ const STEP = Math.log(1.02);
 const ORDERS_SCALE = 0.25;
 const MONEY_SCALE = 25;
 
-const percentPoint = (p: number | null) => (p === null ? -1 : Math.floor(p * 100));
-const logStep = (v: number | null, scale: number) => (v === null ? -1 : Math.floor(Math.log1p(Math.max(0, v) / scale) / STEP));
 
 // MurmurHash3's 32-bit mixing of one value into a lane, and its finaliser.
 function mix(h: number, value: number): number {
@@ -70,8 +73,9 @@ const HASH_BITS = 2 ** 34;
 export const codeOf = (fingerprint: number): number => Math.floor(fingerprint / HASH_BITS);
 
 /**
- * The fingerprint of a contact's scores: equal for two scorings that differ by less than the
- * steps above. `code` is {@link categoryCode}.
+ * The fingerprint of a contact's scores: their categories (`code`, {@link categoryCode}) and the
+ * order summary they came from. Equal fingerprints and numbers within their steps
+ * ({@link numbersMoved}) mean the stored scores stand.
  */
 export function fingerprint(s: CustomerScore, code: number): number {
   const v = scratch;
@@ -79,15 +83,9 @@ export function fingerprint(s: CustomerScore, code: number): number {
   v[1] = s.purchaseDays;
   v[2] = s.firstOrderDay ?? -1;
   v[3] = s.lastOrderDay ?? -1;
-  v[4] = percentPoint(s.pAlive);
-  v[5] = percentPoint(s.pOrder90d);
-  v[6] = logStep(s.expectedPurchases30d, ORDERS_SCALE);
-  v[7] = logStep(s.expectedPurchases90d, ORDERS_SCALE);
-  v[8] = logStep(s.expectedPurchases365d, ORDERS_SCALE);
-  v[9] = logStep(s.predictedClv, MONEY_SCALE);
-  v[10] = s.lastGap ?? -1;
-  v[11] = s.spend === null ? -1 : Math.round(s.spend * 100);
-  v[12] = s.repeatSpend === null ? -1 : Math.round(s.repeatSpend * 100);
+  v[4] = s.lastGap ?? -1;
+  v[5] = s.spend === null ? -1 : Math.round(s.spend * 100);
+  v[6] = s.repeatSpend === null ? -1 : Math.round(s.repeatSpend * 100);
   let a = 0x9747b28c;
   let b = 0x1b56c4e9;
   for (let i = 0; i < v.length; i++) {
@@ -97,7 +95,36 @@ export function fingerprint(s: CustomerScore, code: number): number {
   // 32 bits of one lane and 2 of the other under the code: an exact JavaScript number and a Postgres bigint.
   return code * HASH_BITS + finish(a) * 4 + (finish(b) >>> 30);
 }
-const scratch = new Int32Array(13);
+const scratch = new Int32Array(7);
+
+/**
+ * How many numbers a stored row keeps to compare with (packed with the scores,
+ * sql/stored-scores.ts, in this order): P(alive), P(an order in 90 days), the expected purchases
+ * in 30, 90 and 365 days, and lifetime value; NaN for none.
+ */
+export const COMPARED_NUMBERS = 6;
+
+const probabilityMoved = (stored: number, now: number | null) =>
+  now === null ? !Number.isNaN(stored) : Number.isNaN(stored) || Math.abs(now - stored) >= 0.01;
+const logMoved = (stored: number, now: number | null, scale: number) =>
+  now === null
+    ? !Number.isNaN(stored)
+    : Number.isNaN(stored) || Math.abs(Math.log1p(Math.max(0, now) / scale) - Math.log1p(Math.max(0, stored) / scale)) >= STEP;
+
+/**
+ * Whether any of a score's numbers moved a whole step or more from its stored value (`stored`
+ * from `at`, in the order of {@link COMPARED_NUMBERS}), or became known or unknown.
+ */
+export function numbersMoved(stored: ArrayLike<number>, at: number, s: CustomerScore): boolean {
+  return (
+    probabilityMoved(stored[at]!, s.pAlive) ||
+    probabilityMoved(stored[at + 1]!, s.pOrder90d) ||
+    logMoved(stored[at + 2]!, s.expectedPurchases30d, ORDERS_SCALE) ||
+    logMoved(stored[at + 3]!, s.expectedPurchases90d, ORDERS_SCALE) ||
+    logMoved(stored[at + 4]!, s.expectedPurchases365d, ORDERS_SCALE) ||
+    logMoved(stored[at + 5]!, s.predictedClv, MONEY_SCALE)
+  );
+}
 
 /** Whether the expected next order day moved beyond its tolerance since it was stored. */
 export function nextOrderMoved(stored: number | null, next: number | null, asOfDay: number): boolean {

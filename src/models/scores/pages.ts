@@ -17,7 +17,7 @@ import {
   customersByIdSql, customersPageSql, parseCustomersPage, readOrderVersions, type CustomersPage, type CustomersPageRow, type OrderVersions,
 } from './sql/customer-days.ts';
 import { contactsByIdSql, contactsPageSql, contactsPageWithUserIdsSql, copyContactsPage, parseContactsPage, type ContactsPage, type ContactsPageRow, type ScorePage } from './sql/score-page.ts';
-import { readStoredById, readStoredRange, type StoredScores } from './sql/stored-scores.ts';
+import { noneStored, readStoredById, readStoredRange, type StoredScores } from './sql/stored-scores.ts';
 
 // Columns of `n` elements, to be filled by index and cut to length: a page's arrays grown by
 // pushes left their smaller copies to the garbage collector, a quarter of a rescoring's garbage.
@@ -60,9 +60,6 @@ function merge(contacts: ContactsPage, customers: CustomersPage, versions: Order
 
 const noCustomers: CustomersPage = { id: [], x: [], first_day: [], last_day: [], last_gap: [], repeat_spend: [], spend: [], n: 0, last_id: null };
 const noVersions: OrderVersions = { id: [], version: [] };
-const noneStored: StoredScores = {
-  id: [], fingerprint: [], next_day: [], stored_code: [], purchase_days: [], first_day: [], last_day: [], last_gap: [], repeat_spend: [], spend: [], orders_version: [], tid: [],
-};
 
 /**
  * How a rescoring gets the order summaries: `aggregate` every contact's orders, or reuse the

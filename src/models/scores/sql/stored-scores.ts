@@ -1,6 +1,6 @@
 /**
- * What a rescoring compares its new scores with: per stored row, the fingerprint and the expected
- * next order day (changes.ts), and the order summary the row was computed from with the contact's
+ * What a rescoring compares its new scores with: per stored row, the fingerprint, the expected
+ * next order day and the numbers compared with their stored values (changes.ts), and the order summary the row was computed from with the contact's
  * order version then (0024), which a rescoring uses instead of aggregating the orders again
  * (pages.ts). Read by contact-id range (the primary key's order), like the page it belongs to.
  *
@@ -23,6 +23,7 @@
 import { readCopyBinary, type CopyBinaryWriter, type CopyColumn } from '../../../db/copy-binary.ts';
 import { sqlInteger, sqlLiteral, type Queryable } from '../../../db/index.ts';
 import { churnBands, lifecycleStages, rfmCells } from '../schema.ts';
+import { COMPARED_NUMBERS } from '../changes.ts';
 import type { CustomerScore } from '../score.ts';
 
 const list = (names: readonly string[]) => `array[${names.map(sqlLiteral).join(', ')}]::text[]`;
@@ -40,14 +41,16 @@ const select = (workspaceId: string, filter: string) => `
 const columns: CopyColumn[] = ['int', 'int', 'offset', 'int', 'tid'];
 
 /**
- * The packed state's layout, in network byte order: a format byte (1), then the expected next
+ * The packed state's layout, in network byte order: a format byte (2), then the expected next
  * order day, the purchase days, the first and last purchase day and the gap before the last as
  * 32-bit integers (day numbers since 1970-01-01; -2^31 for none), then the spend on repeat days,
  * the spend in all and the contact's order version as 64-bit floats (NaN for none; the version is
- * a whole number below 2^53).
+ * a whole number below 2^53), then the numbers a rescoring compares with (changes.ts,
+ * COMPARED_NUMBERS) as 32-bit floats (NaN for none: seven significant digits, where the steps
+ * compared are a percentage point and 2 %). Format 1 had no numbers.
  */
-const FORMAT = 1;
-export const STATE_BYTES = 45;
+const FORMAT = 2;
+export const STATE_BYTES = 45 + 4 * COMPARED_NUMBERS;
 const NO_INT = -(2 ** 31);
 const state = Buffer.alloc(STATE_BYTES);
 
@@ -65,6 +68,12 @@ export function writeState(out: CopyBinaryWriter, s: CustomerScore, ordersVersio
   state.writeDoubleBE(s.repeatSpend ?? NaN, 21);
   state.writeDoubleBE(s.spend ?? NaN, 29);
   state.writeDoubleBE(ordersVersion ?? NaN, 37);
+  state.writeFloatBE(s.pAlive ?? NaN, 45);
+  state.writeFloatBE(s.pOrder90d ?? NaN, 49);
+  state.writeFloatBE(s.expectedPurchases30d ?? NaN, 53);
+  state.writeFloatBE(s.expectedPurchases90d ?? NaN, 57);
+  state.writeFloatBE(s.expectedPurchases365d ?? NaN, 61);
+  state.writeFloatBE(s.predictedClv ?? NaN, 65);
   return out.text(state);
 }
 
@@ -74,8 +83,16 @@ export type StoredScores = {
   /** The order summary of the row (null where it was written before 0024) and the order version it was read at. */
   purchase_days: (number | null)[]; first_day: (number | null)[]; last_day: (number | null)[]; last_gap: (number | null)[];
   repeat_spend: (number | null)[]; spend: (number | null)[]; orders_version: (number | null)[];
+  /** Per row, COMPARED_NUMBERS numbers as stored (changes.ts; NaN for none, or where the row keeps no state). */
+  numbers: Float32Array;
   /** Where the row lies (its ctid): the rescoring updates it there (sql/write-scores.ts). */
   tid: (number | null)[];
+};
+
+/** No stored rows. */
+export const noneStored: StoredScores = {
+  id: [], fingerprint: [], next_day: [], stored_code: [], purchase_days: [], first_day: [], last_day: [], last_gap: [], repeat_spend: [], spend: [], orders_version: [], tid: [],
+  numbers: new Float32Array(0),
 };
 
 async function read(q: Queryable, sql: string): Promise<StoredScores> {
@@ -94,6 +111,7 @@ async function read(q: Queryable, sql: string): Promise<StoredScores> {
     const v = view.getFloat64(o);
     return Number.isNaN(v) ? null : v;
   };
+  const numbers = new Float32Array(n * COMPARED_NUMBERS).fill(NaN);
   for (let r = 0; r < n; r++) {
     const o = at![r];
     // No state, or one of another format (its length precedes it): nothing is known.
@@ -109,8 +127,9 @@ async function read(q: Queryable, sql: string): Promise<StoredScores> {
     out.repeat_spend[r] = float(o + 21);
     out.spend[r] = float(o + 29);
     out.orders_version[r] = float(o + 37);
+    for (let i = 0; i < COMPARED_NUMBERS; i++) numbers[r * COMPARED_NUMBERS + i] = view.getFloat32(o + 45 + 4 * i);
   }
-  return { id: id as number[], fingerprint: fingerprint!, stored_code: stored_code!, tid: tid!, ...out };
+  return { id: id as number[], fingerprint: fingerprint!, stored_code: stored_code!, tid: tid!, ...out, numbers };
 }
 
 /** The stored scores of the contacts with ids in (after, upTo]. */

@@ -11,7 +11,7 @@
  *   5.5 µs, the rest being the heap-only update that the table's fill factor (0016) leaves room
  *   for. The rows are fetched where the rescoring read them, by their address (ctid, read with
  *   them: sql/stored-scores.ts), rather than by scanning the page's id range and matching every
- *   row of it (a quarter of the rows change on a day: the scan handled four rows for each it
+ *   row of it (a tenth of the rows change on a day: the scan handled ten rows for each it
  *   updated). A row updated since it was read is no longer at that address for this statement,
  *   and is left alone, as the fingerprint condition would leave it; the contact id is checked
  *   too, and the range ($6, $7] bounds whatever plan is chosen (the temporary table has no
