@@ -33,7 +33,6 @@ const STEP = Math.log(1.02);
 const ORDERS_SCALE = 0.25;
 const MONEY_SCALE = 25;
 
-
 // MurmurHash3's 32-bit mixing of one value into a lane, and its finaliser.
 function mix(h: number, value: number): number {
   let k = Math.imul(value | 0, 0xcc9e2d51);

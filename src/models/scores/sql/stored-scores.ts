@@ -1,15 +1,16 @@
 /**
  * What a rescoring compares its new scores with: per stored row, the fingerprint, the expected
- * next order day and the numbers compared with their stored values (changes.ts), and the order summary the row was computed from with the contact's
- * order version then (0024), which a rescoring uses instead of aggregating the orders again
- * (pages.ts). Read by contact-id range (the primary key's order), like the page it belongs to.
+ * next order day and the numbers compared with their stored values (changes.ts), and the order
+ * summary the row was computed from with the contact's order version then (0024), which a
+ * rescoring uses instead of aggregating the orders again (pages.ts). Read by contact-id range
+ * (the primary key's order), like the page it belongs to.
  *
  * The rows come by COPY in binary format (Db.copyTo). All but the fingerprint are packed in one
  * field, `rescore_state` (0030), which Tend writes ({@link writeState}) and reads here: Postgres
  * sends each value of a COPY through its type's output function, and on a million rows eleven
  * separate values cost the server 0.4 s more than one field. A row without a state (written
- * before 0030, or by something else) reads as knowing no order summary: its contact's orders are
- * aggregated and the row rewritten. Each row also comes with its address (ctid), where the
+ * before 0030, or by something else), or with one of an earlier format, reads as knowing no order
+ * summary and no numbers: its contact's orders are aggregated and the row rewritten. Each row also comes with its address (ctid), where the
  * rescoring updates it (sql/write-scores.ts). COPY takes no parameters: the workspace id and the
  * name lists go in as literals (sqlLiteral), the ids as integers.
  *
