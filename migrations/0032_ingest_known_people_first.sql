@@ -1,23 +1,28 @@
 -- The ingest function (0031) resolves the messages about people it already knows by index
--- probes alone, and runs its identity rules only for the others; and a batch whose only cart
--- events are adds to a named cart skips putting cart events in order.
+-- probes alone, and runs its identity rules only for the others; a batch whose only cart events
+-- are adds to a named cart skips putting cart events in order; and a contact's open cart is the
+-- same whether events come in one batch or several.
 --
 -- The rules (0015, 0025, 0027) gather a batch's ids, their first and last times, the profiles to
 -- create, the anonymous ids to link and the merges that would be needed, in one statement of a
 -- dozen common-table expressions. On the ingestion benchmark, where everybody is known after the
--- first minutes, that statement cost the server a sixth of its work per event (counted with
--- Valgrind: about 25,000 of 218,000 instructions per event went to the expressions themselves
--- rather than to the lookups). Now each message is first looked up on its own: a message whose
--- user id resolves (through an alias or to its own profile), and whose anonymous id, if it has
--- one, is an alias of that same profile, has its contact at once. Only the messages left (a new
--- person, a new anonymous id, an anonymous id of another profile) go through the rules, and a
--- batch with none left skips them. The result is the same: an id that resolves here resolves the
+-- first minutes, those expressions (beyond the lookups themselves) cost the server about a ninth
+-- of its work per event (counted with Valgrind: about 25,000 of 218,000 instructions). Now each
+-- message is first looked up on its own: a message whose user id resolves (through an alias or
+-- to its own profile), and whose anonymous id, if it has one, is an alias of that same profile,
+-- has its contact at once. Only the messages left (a new person, a new anonymous id, an anonymous
+-- id of another profile) go through the rules, and a batch with none left skips them. The result is the same: an id that resolves here resolves the
 -- same way there, and every message that names a new id (and so might create, link or merge) is
 -- among those left, with every other message naming that id.
 --
 -- Carts: which cart events must go one by one (0031) took a statement over the whole batch. The
 -- batch's event names (read anyway) now tell whether there is any cart event other than an add
 -- to a named cart; when there is none (most batches of a shop), nothing is put in order.
+--
+-- A contact's open cart (what an event without a cart_id is about) is now the same within a batch
+-- as between batches: their cart not completed that was touched at the latest event time. Within
+-- a batch it used to be the cart the batch touched last, in message order, so events out of time
+-- order could leave carts differently depending on how they were batched.
 --
 -- Otherwise the function is 0031's: see 0015 for how it works.
 create or replace function tend_ingest_batch(
@@ -49,11 +54,7 @@ declare
              as x(u, a, id, t, n, p, c, o, pr, cm));
   v_names text[];
   v_shared text[];
-  -- Each contact's open cart as this batch leaves it (JSON null: none); read from carts on first need.
-  v_open jsonb := '{}';
   v_cart text;
-  v_cart_contact bigint;
-  v_status text;
   v_ids bigint[];
   v_seq regclass;
   -- Per message, whether it is a cart event that goes one by one (see the carts below).
@@ -366,31 +367,25 @@ begin
        where v_ordered and v_loop[m.ordinality]
        order by m.ordinality
     loop
-      if (r.name = 'Order Completed' or not r.c ? 'cart_id') and not v_open ? r.contact_id::text then
-        v_open := v_open || jsonb_build_object(r.contact_id::text,
-          (select cart_id from carts where workspace_id = p_workspace_id and contact_id = r.contact_id and status <> 'completed' order by updated_at desc limit 1));
-      end if;
+      -- An event that names no cart is about the person's open cart: theirs, not completed, the
+      -- one touched at the latest time (the latest name breaking a tie), as it is for an event
+      -- arriving alone.
+      v_cart := coalesce(r.c->>'cart_id',
+        (select cart_id from carts where workspace_id = p_workspace_id and contact_id = r.contact_id and status <> 'completed'
+          order by updated_at desc, cart_id collate "C" desc limit 1));
       if r.name = 'Order Completed' then
-        v_cart := coalesce(r.c->>'cart_id', v_open->>r.contact_id::text);
         update carts k set status = 'completed', order_id = r.c->>'order_id', updated_at = greatest(k.updated_at, r.occurred_at)
          where k.workspace_id = p_workspace_id and k.cart_id = v_cart and k.contact_id = r.contact_id;
-        if found and v_open->>r.contact_id::text = v_cart then
-          v_open := v_open || jsonb_build_object(r.contact_id::text, null);
-        end if;
         continue;
       end if;
-      v_cart := coalesce(r.c->>'cart_id', v_open->>r.contact_id::text, 'c' || r.contact_id || '-' || (extract(epoch from r.occurred_at) * 1000)::bigint);
+      v_cart := coalesce(v_cart, 'c' || r.contact_id || '-' || (extract(epoch from r.occurred_at) * 1000)::bigint);
       insert into carts as k (workspace_id, cart_id, contact_id, status, coupon, created_at, updated_at)
       values (p_workspace_id, v_cart, r.contact_id, case when r.name = 'Checkout Started' then 'checkout' else 'open' end,
               r.c->>'coupon_name', r.occurred_at, r.occurred_at)
       on conflict (workspace_id, cart_id) do update set
         status = case when k.status = 'completed' then 'completed' else excluded.status end,
         coupon = case when r.name = 'Coupon Applied' then excluded.coupon else k.coupon end,
-        updated_at = greatest(k.updated_at, excluded.updated_at)
-      returning k.contact_id, k.status into v_cart_contact, v_status;
-      if v_status <> 'completed' then
-        v_open := v_open || jsonb_build_object(v_cart_contact::text, v_cart);
-      end if;
+        updated_at = greatest(k.updated_at, excluded.updated_at);
       if r.name = 'Product Added' then
         insert into cart_items as i (workspace_id, cart_id, sku, quantity, unit_price, added_at)
         values (p_workspace_id, v_cart, r.c->>'sku', (r.c->>'quantity')::int, (r.c->>'price')::numeric, r.occurred_at)
