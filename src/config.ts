@@ -53,7 +53,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || null,
     databaseSchema: env.TEND_DATABASE_SCHEMA || undefined,
     databasePoolSize: env.TEND_DATABASE_POOL_SIZE || 10,
-    ingestCalls: env.TEND_INGEST_CALLS || 2,
+    ingestCalls: env.TEND_INGEST_CALLS || 3,
     dataDir: env.TEND_DATA_DIR || './.tend',
     port: env.PORT || 3000,
     host: env.HOST || '127.0.0.1',

@@ -57,7 +57,7 @@ export function remember(memory: Map<string, Set<string>>, workspaceId: string, 
 type Pending = { messages: AcceptedMessage[]; receivedAt: Date; resolve: (w: Written) => void; reject: (err: unknown) => void };
 
 export type IngestServiceOptions = {
-  /** Calls of the ingest function at once per workspace; requests beyond wait and go together (default 2). */
+  /** Calls of the ingest function at once per workspace; requests beyond wait and go together (default 3). */
   callsPerWorkspace?: number;
   /** Messages in one call at most, unless a single request brings more (default 1,000). */
   groupMessages?: number;
@@ -74,7 +74,7 @@ export type IngestServiceOptions = {
  */
 export function createIngestService(
   { db, clock, workspaces }: { db: Db; clock: Clock; workspaces: WorkspaceService },
-  { callsPerWorkspace = 2, groupMessages = 1000 }: IngestServiceOptions = {},
+  { callsPerWorkspace = 3, groupMessages = 1000 }: IngestServiceOptions = {},
 ) {
   const listeners: ((batch: IngestedBatch) => void | Promise<void>)[] = [];
   const settingsCache = new Map<string, { settings: WorkspaceSettings; until: number }>();
