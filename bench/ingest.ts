@@ -1,7 +1,11 @@
 // Ingestion throughput: events/s through POST /v1/batch into the Postgres server (and the embedded
 // database), with request latency, against the raw speed of multi-row INSERTs of the same rows
 // into the same database, measured in the same run.
-//   npm run bench -- ingest [--events N] [--batch N] [--concurrency N] [--skip-embedded]
+//   npm run bench -- ingest [--events N] [--warmup N] [--batch N] [--concurrency N] [--skip-embedded]
+// Both sides first run `--warmup` events of other customers, unmeasured: a server that has just
+// started spends its first seconds compiling its hot code (on the development machine, V8's
+// compilers took a tenth of the server's CPU in the first 200,000 events), which a running Tend
+// does not.
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -15,18 +19,18 @@ import { fmt, quantile, serverUrl } from './lib/stats.ts';
 
 type Message = Record<string, unknown>;
 
-/** A realistic mix for a shop: product views and page views, some cart adds and identifies. */
-export function makeMessages(count: number, users: number, seed = 1): Message[] {
+/** A realistic mix for a shop: product views and page views, some cart adds and identifies. `prefix` names the customers and the messages. */
+export function makeMessages(count: number, users: number, seed = 1, prefix = 'bench'): Message[] {
   let s = seed >>> 0;
   const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
   const start = Date.parse('2026-10-01T00:00:00Z');
   const out: Message[] = [];
   for (let i = 0; i < count; i++) {
-    const user = `bench-u${Math.floor(rnd() * users)}`;
+    const user = `${prefix}-u${Math.floor(rnd() * users)}`;
     const timestamp = new Date(start + i * 1000).toISOString();
     const sku = `SKU-${Math.floor(rnd() * 500)}`;
     const r = rnd();
-    const base = { messageId: `bench-${seed}-${i}`, userId: user, timestamp, context: { ip: '127.0.0.1', userAgent: 'bench' } };
+    const base = { messageId: `${prefix}-${seed}-${i}`, userId: user, timestamp, context: { ip: '127.0.0.1', userAgent: 'bench' } };
     if (r < 0.55) out.push({ ...base, type: 'track', event: 'Product Viewed', properties: { sku, name: `Product ${sku}`, price: 19.99, category: 'Coffee' } });
     else if (r < 0.9) out.push({ ...base, type: 'page', name: 'Category', properties: { path: '/c/coffee', title: 'Coffee', url: 'https://shop.example/c/coffee' } });
     else if (r < 0.98) out.push({ ...base, type: 'track', event: 'Product Added', properties: { cart_id: `cart-${user}`, sku, price: 19.99, quantity: 1 } });
@@ -79,33 +83,37 @@ export async function postAll(url: string, writeKey: string, bodies: string[], c
   return { seconds, latencies, failed, clientCpu: (used.user + used.system) / 1e6 };
 }
 
-async function rawInsert(url: string, schema: string, messages: Message[], batch: number, concurrency: number) {
+async function rawInsert(url: string, schema: string, warmup: Message[], messages: Message[], batch: number, concurrency: number) {
   const appName = `${schema}_raw`;
   const pool = new pg.Pool({ connectionString: url, max: concurrency, options: `-c search_path=${schema}`, application_name: appName });
   // Every connection open before the clock starts, so all their backends are counted.
   await Promise.all(Array.from({ length: concurrency }, () => pool.connect())).then((clients) => clients.forEach((c) => c.release()));
   await pool.query(`create table raw_events (like events including all)`);
-  const rows = messages.map((m, i) => [
-    'default', (i % 20_000) + 1, m.messageId, m.type, (m.event ?? m.name ?? null), JSON.stringify(m.properties ?? m.traits ?? {}), JSON.stringify(m.context), m.timestamp, new Date(),
-  ]);
-  const chunks: unknown[][][] = [];
-  for (let i = 0; i < rows.length; i += batch) chunks.push(rows.slice(i, i + batch));
-  let next = 0;
+  const insertAll = async (list: Message[]) => {
+    const rows = list.map((m, i) => [
+      'default', (i % 20_000) + 1, m.messageId, m.type, (m.event ?? m.name ?? null), JSON.stringify(m.properties ?? m.traits ?? {}), JSON.stringify(m.context), m.timestamp, new Date(),
+    ]);
+    const chunks: unknown[][][] = [];
+    for (let i = 0; i < rows.length; i += batch) chunks.push(rows.slice(i, i + batch));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < chunks.length) {
+          const chunk = chunks[next++]!;
+          const values = chunk.map((_, r) => `(${Array.from({ length: 9 }, (_, c) => `$${r * 9 + c + 1}`).join(', ')})`).join(', ');
+          await pool.query(
+            `insert into raw_events (workspace_id, contact_id, message_id, type, name, properties, context, occurred_at, received_at) values ${values}`,
+            chunk.flat(),
+          );
+        }
+      }),
+    );
+  };
+  await insertAll(warmup);
   const before = await backendCpu(url, appName);
   const clientCpu = process.cpuUsage();
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < chunks.length) {
-        const chunk = chunks[next++]!;
-        const values = chunk.map((_, r) => `(${Array.from({ length: 9 }, (_, c) => `$${r * 9 + c + 1}`).join(', ')})`).join(', ');
-        await pool.query(
-          `insert into raw_events (workspace_id, contact_id, message_id, type, name, properties, context, occurred_at, received_at) values ${values}`,
-          chunk.flat(),
-        );
-      }
-    }),
-  );
+  await insertAll(messages);
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(clientCpu);
   const after = await backendCpu(url, appName);
@@ -160,17 +168,23 @@ function report(label: string, events: number, r: { seconds: number; latencies: 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { events: { type: 'string', default: '200000' }, batch: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '8' }, 'skip-embedded': { type: 'boolean' } },
+    options: { events: { type: 'string', default: '200000' }, warmup: { type: 'string', default: '20000' }, batch: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '8' }, 'skip-embedded': { type: 'boolean' } },
   });
   const events = Number(values.events);
   const batch = Number(values.batch);
   const concurrency = Number(values.concurrency);
   const messages = makeMessages(events, 20_000);
-  const bodies: string[] = [];
-  for (let i = 0; i < messages.length; i += batch) bodies.push(JSON.stringify({ batch: messages.slice(i, i + batch) }));
+  const warmup = makeMessages(Number(values.warmup), 20_000, 1, 'warmup');
+  const requests = (list: Message[]) => {
+    const out: string[] = [];
+    for (let i = 0; i < list.length; i += batch) out.push(JSON.stringify({ batch: list.slice(i, i + batch) }));
+    return out;
+  };
+  const bodies = requests(messages);
+  const warmupBodies = requests(warmup);
   const writeKey = `wk_bench_${randomBytes(8).toString('hex')}`;
   console.log(
-    `ingest: ${fmt(events)} events, ${batch} per request, ${concurrency} requests in flight, ${fmt(JSON.stringify(bodies[0]).length / 1024, 1)} KB per request; load average ${loadavg().map((x) => fmt(x, 2)).join(' ')}`,
+    `ingest: ${fmt(events)} events after ${fmt(warmup.length)} unmeasured, ${batch} per request, ${concurrency} requests in flight, ${fmt(JSON.stringify(bodies[0]).length / 1024, 1)} KB per request; load average ${loadavg().map((x) => fmt(x, 2)).join(' ')}`,
   );
 
   const url = serverUrl();
@@ -179,6 +193,7 @@ export async function run(argv: string[]): Promise<void> {
   const server = await startServerProcess({ DATABASE_URL: url, TEND_DATABASE_SCHEMA: schema, TEND_WRITE_KEY: writeKey, TEND_DATABASE_POOL_SIZE: String(concurrency + 2), PGAPPNAME: appName });
   let tendRate: number;
   try {
+    await postAll(server.url, writeKey, warmupBodies, concurrency);
     const before = { server: cpuSeconds([server.child.pid!]), postgres: await backendCpu(url, appName) };
     tendRate = report('Postgres server, POST /v1/batch', events, await postAll(server.url, writeKey, bodies, concurrency));
     const serverCpu = cpuSeconds([server.child.pid!]);
@@ -191,7 +206,7 @@ export async function run(argv: string[]): Promise<void> {
   } finally {
     await server.stop();
   }
-  const raw = await rawInsert(url, schema, messages, batch, concurrency);
+  const raw = await rawInsert(url, schema, warmup, messages, batch, concurrency);
   const rawRate = events / raw.seconds;
   console.log(`Postgres server, raw multi-row INSERT of the same rows (${batch} per statement): ${fmt(rawRate)} rows/s`);
   console.log(`  CPU per row: client ${perEvent(raw.clientCpu, events)}, Postgres ${perEvent(raw.postgresCpu, events)}; write-ahead log ${fmt(raw.wal / events)} bytes per row; load average at the end ${loadavg().map((x) => fmt(x, 2)).join(' ')}`);
@@ -205,6 +220,7 @@ export async function run(argv: string[]): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'tend-bench-'));
     const embedded = await startServerProcess({ TEND_DATA_DIR: dir, TEND_WRITE_KEY: writeKey, DATABASE_URL: '' });
     try {
+      await postAll(embedded.url, writeKey, warmupBodies, concurrency);
       report('embedded database, POST /v1/batch', events, await postAll(embedded.url, writeKey, bodies, concurrency));
     } finally {
       await embedded.stop();
