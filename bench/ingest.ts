@@ -1,7 +1,7 @@
 // Ingestion throughput: events/s through POST /v1/batch into the Postgres server (and the embedded
 // database), with request latency, against the raw speed of multi-row INSERTs of the same rows
 // into the same database, measured in the same run.
-//   npm run bench -- ingest [--events N] [--warmup N] [--batch N] [--concurrency N] [--skip-embedded]
+//   npm run bench -- ingest [--events N] [--warmup N] [--rounds N] [--batch N] [--concurrency N] [--skip-embedded]
 // Both sides first run `--warmup` events of other customers, unmeasured: a server that has just
 // started spends its first seconds compiling its hot code (on the development machine, V8's
 // compilers took a tenth of the server's CPU in the first 200,000 events), which a running Tend
@@ -83,43 +83,57 @@ export async function postAll(url: string, writeKey: string, bodies: string[], c
   return { seconds, latencies, failed, clientCpu: (used.user + used.system) / 1e6 };
 }
 
-async function rawInsert(url: string, schema: string, warmup: Message[], messages: Message[], batch: number, concurrency: number) {
+/** The raw side: multi-row INSERTs of the same rows into a copy of the events table, on `concurrency` connections opened up front. */
+async function openRawInsert(url: string, schema: string, batch: number, concurrency: number) {
   const appName = `${schema}_raw`;
   const pool = new pg.Pool({ connectionString: url, max: concurrency, options: `-c search_path=${schema}`, application_name: appName });
   // Every connection open before the clock starts, so all their backends are counted.
   await Promise.all(Array.from({ length: concurrency }, () => pool.connect())).then((clients) => clients.forEach((c) => c.release()));
   await pool.query(`create table raw_events (like events including all)`);
-  const insertAll = async (list: Message[]) => {
+  // The rows and their statements are made before the clock starts: only the inserts are timed.
+  const prepare = (list: Message[], offset: number) => {
     const rows = list.map((m, i) => [
-      'default', (i % 20_000) + 1, m.messageId, m.type, (m.event ?? m.name ?? null), JSON.stringify(m.properties ?? m.traits ?? {}), JSON.stringify(m.context), m.timestamp, new Date(),
+      'default', ((offset + i) % 20_000) + 1, m.messageId, m.type, (m.event ?? m.name ?? null), JSON.stringify(m.properties ?? m.traits ?? {}), JSON.stringify(m.context), m.timestamp, new Date(),
     ]);
-    const chunks: unknown[][][] = [];
-    for (let i = 0; i < rows.length; i += batch) chunks.push(rows.slice(i, i + batch));
+    const statements: { text: string; values: unknown[] }[] = [];
+    for (let i = 0; i < rows.length; i += batch) {
+      const chunk = rows.slice(i, i + batch);
+      const values = chunk.map((_, r) => `(${Array.from({ length: 9 }, (_, c) => `$${r * 9 + c + 1}`).join(', ')})`).join(', ');
+      statements.push({
+        text: `insert into raw_events (workspace_id, contact_id, message_id, type, name, properties, context, occurred_at, received_at) values ${values}`,
+        values: chunk.flat(),
+      });
+    }
+    return statements;
+  };
+  const insertAll = async (statements: { text: string; values: unknown[] }[]) => {
     let next = 0;
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
-        while (next < chunks.length) {
-          const chunk = chunks[next++]!;
-          const values = chunk.map((_, r) => `(${Array.from({ length: 9 }, (_, c) => `$${r * 9 + c + 1}`).join(', ')})`).join(', ');
-          await pool.query(
-            `insert into raw_events (workspace_id, contact_id, message_id, type, name, properties, context, occurred_at, received_at) values ${values}`,
-            chunk.flat(),
-          );
+        while (next < statements.length) {
+          const statement = statements[next++]!;
+          await pool.query(statement.text, statement.values);
         }
       }),
     );
   };
-  await insertAll(warmup);
-  const before = await backendCpu(url, appName);
-  const clientCpu = process.cpuUsage();
-  const started = performance.now();
-  await insertAll(messages);
-  const seconds = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(clientCpu);
-  const after = await backendCpu(url, appName);
-  await pool.end();
-  const postgresCpu = before.seconds === null || after.seconds === null ? null : after.seconds - before.seconds;
-  return { seconds, clientCpu: (used.user + used.system) / 1e6, postgresCpu, wal: after.wal - before.wal };
+  return {
+    /** Inserts `list` (the messages from `offset` on), unmeasured. */
+    insert: (list: Message[], offset: number) => insertAll(prepare(list, offset)),
+    /** Inserts `list` (the messages from `offset` on), measured: seconds, CPU of the client and of its backends, write-ahead log. */
+    async measured(list: Message[], offset: number) {
+      const statements = prepare(list, offset);
+      const before = await backendCpu(url, appName);
+      const clientCpu = process.cpuUsage();
+      const started = performance.now();
+      await insertAll(statements);
+      const seconds = (performance.now() - started) / 1000;
+      const used = process.cpuUsage(clientCpu);
+      const after = await backendCpu(url, appName);
+      return { seconds, clientCpu: (used.user + used.system) / 1e6, postgresCpu: before.seconds === null || after.seconds === null ? null : after.seconds - before.seconds, wal: after.wal - before.wal };
+    },
+    close: () => pool.end(),
+  };
 }
 
 /**
@@ -168,11 +182,12 @@ function report(label: string, events: number, r: { seconds: number; latencies: 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { events: { type: 'string', default: '200000' }, warmup: { type: 'string', default: '20000' }, batch: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '8' }, 'skip-embedded': { type: 'boolean' } },
+    options: { events: { type: 'string', default: '200000' }, warmup: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '4' }, batch: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '8' }, 'skip-embedded': { type: 'boolean' } },
   });
   const events = Number(values.events);
   const batch = Number(values.batch);
   const concurrency = Number(values.concurrency);
+  const rounds = Number(values.rounds);
   const messages = makeMessages(events, 20_000);
   const warmup = makeMessages(Number(values.warmup), 20_000, 1, 'warmup');
   const requests = (list: Message[]) => {
@@ -184,32 +199,53 @@ export async function run(argv: string[]): Promise<void> {
   const warmupBodies = requests(warmup);
   const writeKey = `wk_bench_${randomBytes(8).toString('hex')}`;
   console.log(
-    `ingest: ${fmt(events)} events after ${fmt(warmup.length)} unmeasured, ${batch} per request, ${concurrency} requests in flight, ${fmt(JSON.stringify(bodies[0]).length / 1024, 1)} KB per request; load average ${loadavg().map((x) => fmt(x, 2)).join(' ')}`,
+    `ingest: ${fmt(events)} events after ${fmt(warmup.length)} unmeasured, in ${rounds} turns with the raw insert, ${batch} per request, ${concurrency} requests in flight, ${fmt(JSON.stringify(bodies[0]).length / 1024, 1)} KB per request; load average ${loadavg().map((x) => fmt(x, 2)).join(' ')}`,
   );
 
   const url = serverUrl();
   const schema = `bench_ingest_${randomBytes(4).toString('hex')}`;
   const appName = `${schema}_tend`;
   const server = await startServerProcess({ DATABASE_URL: url, TEND_DATABASE_SCHEMA: schema, TEND_WRITE_KEY: writeKey, TEND_DATABASE_POOL_SIZE: String(concurrency + 2), PGAPPNAME: appName });
-  let tendRate: number;
+  const raw = await openRawInsert(url, schema, batch, concurrency);
+  const tend = { seconds: 0, latencies: [] as number[], failed: 0, clientCpu: 0, serverCpu: 0 as number | null, postgresCpu: 0 as number | null, wal: 0 };
+  const direct = { seconds: 0, clientCpu: 0, postgresCpu: 0 as number | null, wal: 0 };
+  const add = (a: number | null, b: number | null) => (a === null || b === null ? null : a + b);
   try {
     await postAll(server.url, writeKey, warmupBodies, concurrency);
-    const before = { server: cpuSeconds([server.child.pid!]), postgres: await backendCpu(url, appName) };
-    tendRate = report('Postgres server, POST /v1/batch', events, await postAll(server.url, writeKey, bodies, concurrency));
-    const serverCpu = cpuSeconds([server.child.pid!]);
-    // Connections opened during the run started from nothing; those open before had `before`.
-    const after = await backendCpu(url, appName);
-    const postgresCpu = before.postgres.seconds === null || after.seconds === null ? null : after.seconds - before.postgres.seconds;
-    console.log(
-      `  CPU per event: Tend server ${perEvent(serverCpu === null || before.server === null ? null : serverCpu - before.server, events)}, Postgres ${perEvent(postgresCpu, events)}; write-ahead log ${fmt((after.wal - before.postgres.wal) / events)} bytes per event`,
-    );
+    await raw.insert(warmup, 0);
+    // The two sides take turns, a part of the events each, so that both meet the same moods of a
+    // shared machine; each side's rate is its events over its own time.
+    for (let r = 0; r < rounds; r++) {
+      const from = Math.floor((bodies.length * r) / rounds);
+      const to = Math.floor((bodies.length * (r + 1)) / rounds);
+      const serverBefore = cpuSeconds([server.child.pid!]);
+      const before = await backendCpu(url, appName);
+      const round = await postAll(server.url, writeKey, bodies.slice(from, to), concurrency);
+      const serverAfter = cpuSeconds([server.child.pid!]);
+      // Connections opened during the round started from nothing; those open before had `before`.
+      const after = await backendCpu(url, appName);
+      tend.seconds += round.seconds;
+      tend.latencies.push(...round.latencies);
+      tend.failed += round.failed;
+      tend.clientCpu += round.clientCpu;
+      tend.serverCpu = add(tend.serverCpu, serverBefore === null || serverAfter === null ? null : serverAfter - serverBefore);
+      tend.postgresCpu = add(tend.postgresCpu, before.seconds === null || after.seconds === null ? null : after.seconds - before.seconds);
+      tend.wal += after.wal - before.wal;
+      const rawRound = await raw.measured(messages.slice(from * batch, to * batch), from * batch);
+      direct.seconds += rawRound.seconds;
+      direct.clientCpu += rawRound.clientCpu;
+      direct.postgresCpu = add(direct.postgresCpu, rawRound.postgresCpu);
+      direct.wal += rawRound.wal;
+    }
   } finally {
+    await raw.close();
     await server.stop();
   }
-  const raw = await rawInsert(url, schema, warmup, messages, batch, concurrency);
-  const rawRate = events / raw.seconds;
+  const tendRate = report('Postgres server, POST /v1/batch', events, tend);
+  console.log(`  CPU per event: Tend server ${perEvent(tend.serverCpu, events)}, Postgres ${perEvent(tend.postgresCpu, events)}; write-ahead log ${fmt(tend.wal / events)} bytes per event`);
+  const rawRate = events / direct.seconds;
   console.log(`Postgres server, raw multi-row INSERT of the same rows (${batch} per statement): ${fmt(rawRate)} rows/s`);
-  console.log(`  CPU per row: client ${perEvent(raw.clientCpu, events)}, Postgres ${perEvent(raw.postgresCpu, events)}; write-ahead log ${fmt(raw.wal / events)} bytes per row; load average at the end ${loadavg().map((x) => fmt(x, 2)).join(' ')}`);
+  console.log(`  CPU per row: client ${perEvent(direct.clientCpu, events)}, Postgres ${perEvent(direct.postgresCpu, events)}; write-ahead log ${fmt(direct.wal / events)} bytes per row; load average at the end ${loadavg().map((x) => fmt(x, 2)).join(' ')}`);
   console.log(`ratio Tend / raw insert: ${fmt(tendRate / rawRate, 2)} (target ≥ 0.5); target ≥ 20,000 events/s: ${tendRate >= 20_000 ? 'met' : 'NOT met'}`);
   const cleanup = new pg.Client({ connectionString: url });
   await cleanup.connect();
