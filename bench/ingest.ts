@@ -3,9 +3,9 @@
 // into the same database, measured in the same run.
 //   npm run bench -- ingest [--events N] [--warmup N] [--rounds N] [--batch N] [--concurrency N] [--skip-embedded]
 // Both sides first run `--warmup` events of other customers, unmeasured: a server that has just
-// started spends its first seconds compiling its hot code (on the development machine, V8's
-// compilers took a tenth of the server's CPU in the first 200,000 events), which a running Tend
-// does not.
+// started spends its first seconds compiling its hot code, which a running Tend does not; so does
+// the raw insert's client. Then they take turns (`--rounds`), so both meet the same moods of a
+// shared machine.
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
