@@ -21,7 +21,8 @@ export function identityLockIds(refs: readonly Omit<IdentityRef, 'at'>[]): strin
 /**
  * Resolves every message of a batch to a contact id, creating contacts and merging profiles as
  * Segment's identity rules say:
- * - a user id is a known profile (created on first sight);
+ * - a user id is the known profile holding it (created on first sight), or, once that profile was
+ *   merged away, the one it was merged into;
  * - an anonymous id seen alone gets an anonymous profile;
  * - a message with both links the anonymous id to the known profile, merging the anonymous profile
  *   (its events, orders, carts, consents and traits) into it;
@@ -70,12 +71,15 @@ export async function resolveIdentities(
   );
   for (const r of aliasRows.rows) aliased.set(r.alias_id, r.contact_id);
 
-  // Known profiles: upsert every user id that is not an alias of a merged profile.
+  // Known profiles. A user id is its own profile; else, once that profile was merged away, the
+  // profile its alias names; else a new profile. (Its own profile first: an anonymous id that
+  // happens to equal a customer's user id must not take their events.)
   const byUser = new Map<string, number>();
-  const toUpsert = [...userIds].filter((u) => !aliased.has(u));
-  if (toUpsert.length > 0) {
-    const firstSeen = toUpsert.map((u) => seen.get(u)!.first);
-    const lastSeen = toUpsert.map((u) => seen.get(u)!.last);
+  const users = [...userIds];
+  if (users.length > 0) {
+    const firstSeen = users.map((u) => seen.get(u)!.first);
+    const lastSeen = users.map((u) => seen.get(u)!.last);
+    const isAlias = users.map((u) => aliased.has(u));
     // Existing profiles are read, not upserted: `on conflict do update` would write a new version
     // of every contact row in every batch (and first and last seen come from the events:
     // contacts/seen.ts). The lateral lookup (one unique-index probe per user id, with `user_id is
@@ -83,19 +87,19 @@ export async function resolveIdentities(
     // statistics; a join or `= any()` let Postgres scan every contact of the workspace while the
     // table was growing.
     const up = await tx.query<{ id: number; user_id: string }>(
-      `with input as (select * from unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) as t(u, f, l)),
+      `with input as (select * from unnest($2::text[], $3::timestamptz[], $4::timestamptz[], $6::boolean[]) as t(u, f, l, alias)),
        existing as (select c.id, c.user_id from input i cross join lateral (select id, user_id from contacts c where c.workspace_id = $1 and c.user_id = i.u and c.user_id is not null limit 1) c),
        created as (
          insert into contacts (workspace_id, user_id, first_seen_at, last_seen_at, created_at, updated_at)
-         select $1, u, f, l, $5, $5 from input where u not in (select user_id from existing) order by u
+         select $1, u, f, l, $5, $5 from input where not alias and u not in (select user_id from existing) order by u
          on conflict (workspace_id, user_id) where user_id is not null do nothing
          returning id, user_id)
        select id, user_id from existing union all select id, user_id from created`,
-      [workspaceId, toUpsert, firstSeen, lastSeen, now],
+      [workspaceId, users, firstSeen, lastSeen, now, isAlias],
     );
     for (const r of up.rows) byUser.set(r.user_id, r.id);
   }
-  for (const u of userIds) if (aliased.has(u)) byUser.set(u, aliased.get(u)!);
+  for (const u of userIds) if (!byUser.has(u)) byUser.set(u, aliased.get(u)!);
 
   // Which of the profiles found through aliases are anonymous (mergeable) and which are known.
   const known = new Set<number>(byUser.values());
@@ -108,9 +112,9 @@ export async function resolveIdentities(
     );
     for (const r of k.rows) known.add(r.id);
   }
-  // previousIds that are another profile's current user id.
+  // previousIds that are another profile's current user id (which goes before an alias, as above).
   const previousUsers = new Map<string, number>();
-  const prevIds = [...new Set(refs.flatMap((r) => (r.previousId && !aliased.has(r.previousId) ? [r.previousId] : [])))];
+  const prevIds = [...new Set(refs.flatMap((r) => (r.previousId ? [r.previousId] : [])))];
   if (prevIds.length > 0) {
     const p = await tx.query<{ id: number; user_id: string }>(
       `select id, user_id from contacts where workspace_id = $1 and user_id = any($2::text[])`,

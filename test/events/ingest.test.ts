@@ -29,7 +29,7 @@ function rng(seed: number) {
 const T0 = Date.parse('2026-10-01T00:00:00Z');
 
 /** Batches of a small shop's traffic: known and anonymous visitors, identifies that link them, carts, orders, redeliveries. */
-function randomBatches(seed: number, count: number): Record<string, unknown>[][] {
+function randomBatches(seed: number, count: number, collide = false): Record<string, unknown>[][] {
   const r = rng(seed);
   const sent: Record<string, unknown>[] = [];
   let n = 0;
@@ -37,7 +37,9 @@ function randomBatches(seed: number, count: number): Record<string, unknown>[][]
     Array.from({ length: 1 + r.int(10) }, () => {
       if (sent.length > 0 && r.next() < 0.05) return r.pick(sent);
       n++;
-      const who = r.next() < 0.4 ? { userId: `u${r.int(6)}` } : r.next() < 0.6 ? { anonymousId: `a${r.int(8)}` } : { userId: `u${r.int(6)}`, anonymousId: `a${r.int(8)}` };
+      // With `collide`, some anonymous ids are also user ids of others.
+      const anon = () => (collide && r.next() < 0.3 ? `u${r.int(6)}` : `a${r.int(8)}`);
+      const who = r.next() < 0.4 ? { userId: `u${r.int(6)}` } : r.next() < 0.6 ? { anonymousId: anon() } : { userId: `u${r.int(6)}`, anonymousId: anon() };
       const base = { messageId: `m${n}`, timestamp: new Date(T0 + n * 90_000 - (r.next() < 0.1 ? 3_600_000 : 0)).toISOString(), ...who };
       const cart = r.next() < 0.6 ? { cart_id: `cart${r.int(4)}` } : {};
       const sku = `S${r.int(5)}`;
@@ -150,6 +152,31 @@ for (const target of testDatabases()) {
       const c = await tend.db.query<{ id: number; user_id: string }>(`select id, user_id from contacts where workspace_id = $1 and merged_into is null`, [ws]);
       assert.equal(c.rows[0]!.user_id, 'ann');
       assert.equal(await count(`select count(*) as n from events where workspace_id = $1 and contact_id = ${c.rows[0]!.id}`, ws), 13);
+    });
+
+    it("keeps a customer's events on their profile when a visitor's anonymous id equals their user id", async () => {
+      const ws = await workspace('colliding ids');
+      const contactOf = async (messageId: string) =>
+        Number((await tend.db.query<{ c: number }>(`select contact_id as c from events where workspace_id = $1 and message_id = $2`, [ws, messageId])).rows[0]!.c);
+      await tend.ingest.ingest(ws, [{ type: 'identify', userId: '42', traits: { plan: 'pro' }, messageId: 'customer' }]);
+      // A visitor whose browser id happens to be "42" (or who sends it on purpose) is someone else.
+      await tend.ingest.ingest(ws, [{ type: 'page', anonymousId: '42', name: 'Home', messageId: 'visitor' }]);
+      // And someone who signs in on a device whose id is "42" links that id to their own profile.
+      await tend.ingest.ingest(ws, [{ type: 'identify', userId: 'ann', anonymousId: '42', messageId: 'ann' }]);
+      // Customer 42 keeps their profile: one batch through the ingest function alone, one that
+      // resolves its identities first (an alias call sends a batch that way).
+      await tend.ingest.ingest(ws, [{ type: 'track', userId: '42', event: 'Clicked', messageId: 'quick' }]);
+      await tend.ingest.ingest(ws, [
+        { type: 'alias', userId: 'bob', previousId: 'bob-old', messageId: 'alias' },
+        { type: 'track', userId: '42', event: 'Clicked', messageId: 'general' },
+      ]);
+      const customer = await contactOf('customer');
+      assert.equal(await contactOf('quick'), customer);
+      assert.equal(await contactOf('general'), customer);
+      assert.notEqual(await contactOf('visitor'), customer);
+      assert.equal(await contactOf('visitor'), await contactOf('ann'), "the visitor's profile was merged into ann's");
+      const profile = await tend.db.query<{ user_id: string; traits: unknown }>(`select user_id, traits from contacts where workspace_id = $1 and id = $2`, [ws, customer]);
+      assert.deepEqual(profile.rows[0], { user_id: '42', traits: { plan: 'pro' } });
     });
 
     it('does not deadlock when concurrent batches name the same people in different orders', async () => {
@@ -358,10 +385,10 @@ for (const target of testDatabases()) {
     it('resolves identities as resolveIdentities does, batch after batch', async () => {
       // The ingest function resolves identities itself and leaves merges to resolveIdentities; here
       // every batch of one workspace goes through resolveIdentities first, and the two must agree.
-      for (const seed of [1, 2, 3, 4]) {
+      for (const seed of [1, 2, 3, 4, 5, 6]) {
         const [fast, general] = [await workspace(`fast-${seed}`), await workspace(`general-${seed}`)];
         const settings = (await tend.workspaces.get(general))!.settings;
-        for (const batch of randomBatches(seed, 25)) {
+        for (const batch of randomBatches(seed, 25, seed > 4)) {
           clock.advance(1000);
           await tend.ingest.ingest(fast, batch);
           const now = clock.now();
