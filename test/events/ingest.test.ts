@@ -154,6 +154,11 @@ for (const target of testDatabases()) {
       assert.equal(await count(`select count(*) as n from events where workspace_id = $1 and contact_id = ${c.rows[0]!.id}`, ws), 13);
     });
 
+    it('runs the ingest function with generic plans (a restated function must keep the setting)', async () => {
+      const { rows } = await tend.db.query<{ config: string[] | null }>(`select proconfig as config from pg_proc where oid = to_regproc('tend_ingest_batch')`);
+      assert.deepEqual(rows[0]?.config, ['plan_cache_mode=force_generic_plan']);
+    });
+
     it("keeps a customer's events on their profile when a visitor's anonymous id equals their user id", async () => {
       const ws = await workspace('colliding ids');
       const contactOf = async (messageId: string) =>
