@@ -12,7 +12,13 @@ const types = {
     if (oid === TypeOid.date) return (v: string) => v;
     if (oid === TypeOid.int8Array || oid === TypeOid.numericArray) {
       const parseArray = pg.types.getTypeParser(oid as never) as (v: string) => (string | null)[];
-      return (v: string) => parseArray(v).map((x) => (x === null ? null : Number(x)));
+      // A one-dimensional array of numbers is digits, signs, points and commas between braces
+      // (NULL for a null): split it, which is several times faster than the general parser (the
+      // ingest function returns two such arrays per call, one element per message).
+      return (v: string) =>
+        v.indexOf('{', 1) === -1
+          ? v.length === 2 ? [] : v.slice(1, -1).split(',').map((x) => (x === 'NULL' ? null : Number(x)))
+          : parseArray(v).map((x) => (x === null ? null : Number(x)));
     }
     return pg.types.getTypeParser(oid, format);
   },

@@ -202,6 +202,11 @@ for (const target of testDatabases()) {
       assert.equal(poisoned.status, 200);
       const p = (await admin(ws.adminToken, '/api/contacts/by-user/proto')).body as unknown as { traits: Record<string, unknown> };
       assert.deepEqual(p.traits, { ok: 1 });
+      // The same key spelled with escapes, and a body that starts with a byte order mark.
+      const escaped = await post('/v1/identify', ws.writeKey, '{"userId":"escaped","traits":{"\\u0063onstructor":{"prototype":{"admin":true}},"ok":1}}');
+      assert.equal(escaped.status, 200);
+      assert.deepEqual(((await admin(ws.adminToken, '/api/contacts/by-user/escaped')).body as unknown as { traits: unknown }).traits, { ok: 1 });
+      assert.equal((await post('/v1/identify', ws.writeKey, '\ufeff{"userId":"bom","traits":{"ok":1}}')).status, 200);
       assert.equal(({} as Record<string, unknown>).admin, undefined);
       const hostile = '<script>alert(1)</script>\'; drop table contacts; --';
       const res = await post('/v1/identify', ws.writeKey, { userId: hostile, traits: { first_name: hostile, [hostile]: hostile } });
