@@ -3,7 +3,7 @@
 -- A batch whose messages left after the lookups (see 0032) each name a single id, a new user id or
 -- a new anonymous id (a new visitor's first page, a new customer's first identify), creates their
 -- profiles in one statement of four steps instead of running every identity rule. On the ingestion
--- benchmark, whose first half meets its 20,000 customers, the rules took about 20 µs of each
+-- benchmark, whose first half meets its 20,000 customers, the rules took about 20 µs for each
 -- customer created.
 --
 -- The lookup of every message keeps only its contact; the ids of the messages left are looked up
